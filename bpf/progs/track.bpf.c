@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Tracepoints that see what every session does: syscalls refused by its
+ * seccomp filter (counted at sys_exit, because a call seccomp refuses never
+ * reaches sys_enter), execs (audit trail), and forks (gate valve fallback). */
+#include "kv_common.bpf.h"
+
+#define KV_ENOSYS 38
+
+static __always_inline bool bit_set(const __u64 *map, __u64 nr)
+{
+	return map[(nr / 64) & (KV_MAX_SYSCALLS / 64 - 1)] & (1ULL << (nr % 64));
+}
+
+/* raw_syscalls:sys_exit(regs, ret). EPERM first: foreign tasks and
+ * successful calls leave after one compare, before any map lookup. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct kv_syscall_policy *sp;
+	struct kv_session_state *st;
+	struct kv_ev_syscall *e;
+	struct kv_session *s = 0;
+	__u32 cls = KV_CLASS_SYSCALL;
+	__u64 session;
+	long nr;
+
+	if (ret != -EPERM)
+		return 0;
+	session = kv_current_session(&s);
+	if (!session)
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	sp = bpf_map_lookup_elem(&kv_syscalls, &session);
+	if (!sp)
+		return 0;
+	if (nr >= 0 && nr < KV_MAX_SYSCALLS) {
+		/* unconditionally allowed: the EPERM came from the kernel, not us */
+		if (bit_set(sp->allow, nr))
+			return 0;
+		if (bit_set(sp->notify, nr))
+			cls = KV_CLASS_NOTIFY;
+	}
+	/* out of table (x32 bit, garbage): refused by the filter too */
+	st = kv_violation(session, s, cls);
+	if (!st || !kv_rate_allow(s, st, bpf_ktime_get_boot_ns()))
+		return 0;
+	e = kv_event_reserve(st, sizeof(*e));
+	if (!e)
+		return 0;
+	kv_fill_hdr(&e->hdr, KV_EV_SYSCALL_DENY, sizeof(*e), session, cls);
+	e->nr = nr;
+	e->ret = ret;
+	e->args[0] = BPF_CORE_READ(regs, di);
+	e->args[1] = BPF_CORE_READ(regs, si);
+	e->args[2] = BPF_CORE_READ(regs, dx);
+	e->args[3] = BPF_CORE_READ(regs, r10);
+	e->args[4] = BPF_CORE_READ(regs, r8);
+	e->args[5] = BPF_CORE_READ(regs, r9);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Exec audit: what the session ran, the file actually executed. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(kv_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct kv_session_state *st;
+	struct kv_session *s = 0;
+	struct kv_ev_proc *e;
+	__u64 session = kv_current_session(&s);
+
+	if (!session)
+		return 0;
+	st = bpf_map_lookup_elem(&kv_state, &session);
+	if (!st || !kv_rate_allow(s, st, bpf_ktime_get_boot_ns()))
+		return 0;
+	e = kv_event_reserve(st, sizeof(*e));
+	if (!e)
+		return 0;
+	kv_fill_hdr(&e->hdr, KV_EV_EXEC, sizeof(*e), session, KV_CLASS_MAX);
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->exit_code = 0;
+	e->child_pid = 0;
+	e->_pad = 0;
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

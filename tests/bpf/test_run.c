@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* `kavachos run` end to end: the agent's forbidden syscall and NOTIFY call
+ * are refused by the kernel, the events reach the receipt chain, audit is
+ * CLEAN; exit codes mean what the README says. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "kvtest.h"
+
+/* Runs a shell command, returns its exit status and (up to len) its stdout. */
+static int sh(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sh(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (out) {
+		n = fread(out, 1, len - 1, p);
+		out[n] = 0;
+	} else {
+		char buf[4096];
+
+		while (fread(buf, 1, sizeof(buf), p) > 0)
+			;
+	}
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+#define KV "%s/kavachos"
+#define AGENT "%s/tests/helpers/agent_violate"
+
+KV_TEST(violations_refused_sealed_and_audited)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	char out[8192];
+	int rc;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	rc = sh(out, sizeof(out), KV " run --state-dir=%s/state --trust-mask=0xFF -- " AGENT
+		" acct ptrace exit7 2>/dev/null", b, t, b);
+	ASSERT_EQ(rc, 7, "agent_exit_status");
+	ASSERT_HAS_SUBSTR(out, "acct EPERM", "acct_refused");
+	ASSERT_HAS_SUBSTR(out, "ptrace EPERM", "ptrace_refused");
+	rc = sh(out, sizeof(out), KV " audit --all --json --state-dir=%s/state", b, t);
+	ASSERT_EQ(rc, 0, "audit_clean");
+	ASSERT_HAS_SUBSTR(out, "\"CLEAN\"", "verdict");
+	rc = sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
+	ASSERT_HAS_SUBSTR(out, "\"type\":\"SECCOMP_BLOCK\"", "seccomp_receipt");
+	ASSERT_HAS_SUBSTR(out, "\"syscall\":\"acct\"", "seccomp_receipt_names_acct");
+	ASSERT_HAS_SUBSTR(out, "\"type\":\"NOTIFY_DECISION\"", "notify_receipt");
+	ASSERT_HAS_SUBSTR(out, "\"syscall\":\"ptrace\"", "notify_receipt_names_ptrace");
+	ASSERT_HAS_SUBSTR(out, "\"type\":\"GATE_TRANSITION\"", "gate_receipt");
+	ASSERT_HAS_SUBSTR(out, "\"type\":\"SESSION_END\"", "end_receipt");
+}
+
+/* Expected exit codes as data; "@" stands for the test agent's path. */
+static const struct {
+	const char *args;
+	int rc;
+} exit_cases[] = {
+	{ "--trust-mask=0xFFFF -- @ kill-self", 128 + 9 }, /* swarm bit: kill */
+	{ "--trust-mask=0x1000000 -- /bin/true", 2 }, /* reserved bit */
+	{ "--trust-mask=banana -- /bin/true", 2 },
+	{ "--domain=moon -- /bin/true", 2 },
+	{ "--depth=0 -- /bin/true", 2 },
+	{ "--allow-net=300.1.2.3 -- /bin/true", 2 },
+	{ "-- /nonexistent/agent", 127 },
+	{ "--trust-mask=0xFF -- /bin/true", 0 },
+};
+
+KV_TEST(exit_codes)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	char args[1024], agent[512];
+	const char *at;
+	size_t i;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	snprintf(agent, sizeof(agent), AGENT, b);
+	for (i = 0; i < sizeof(exit_cases) / sizeof(exit_cases[0]); i++) {
+		at = strchr(exit_cases[i].args, '@');
+		if (at)
+			snprintf(args, sizeof(args), "%.*s%s%s", (int)(at - exit_cases[i].args),
+				 exit_cases[i].args, agent, at + 1);
+		else
+			snprintf(args, sizeof(args), "%s", exit_cases[i].args);
+		ASSERT_EQ(sh(NULL, 0, KV " run --state-dir=%s/state %s 2>/dev/null", b, t, args),
+			  exit_cases[i].rc, exit_cases[i].args);
+	}
+}

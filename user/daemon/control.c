@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "daemon/control.h"
+
+static int fill_addr(const char *path, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(a->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a->sun_path, path);
+	return 0;
+}
+
+int kv_control_listen(const char *path, const char *group, char *err, size_t errlen)
+{
+	struct sockaddr_un a;
+	char dir[sizeof(a.sun_path)], *slash;
+	gid_t gid = 0;
+	int fd, e;
+
+	e = fill_addr(path, &a);
+	if (e) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return e;
+	}
+	if (group && *group) {
+		struct group *g = getgrnam(group);
+
+		if (!g) {
+			snprintf(err, errlen, "control_group '%s': no such group", group);
+			return -ENOENT;
+		}
+		gid = g->gr_gid;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			e = -errno;
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return e;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path); /* a stale socket of a dead daemon */
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || chown(path, 0, gid) ||
+	    chmod(path, group && *group ? 0660 : 0600) || listen(fd, 64)) {
+		e = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int kv_control_connect(const char *path)
+{
+	struct sockaddr_un a;
+	int fd, e = fill_addr(path, &a);
+
+	if (e)
+		return e;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int kv_control_send(int fd, struct json_object *msg)
+{
+	const char *s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+	size_t n = strlen(s);
+
+	if (n > KV_CONTROL_MAX_MSG)
+		return -EMSGSIZE;
+	return send(fd, s, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -errno;
+}
+
+int kv_control_recv(int fd, struct json_object **msg, char *err, size_t errlen)
+{
+	char *buf = malloc(KV_CONTROL_MAX_MSG + 1);
+	enum json_tokener_error je;
+	struct json_object *o;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	do
+		n = recv(fd, buf, KV_CONTROL_MAX_MSG + 1, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		int e = n ? -errno : -EPIPE;
+
+		free(buf);
+		return e;
+	}
+	if (n > KV_CONTROL_MAX_MSG) {
+		snprintf(err, errlen, "message of %zd bytes exceeds %d", n, KV_CONTROL_MAX_MSG);
+		free(buf);
+		return -EBADMSG;
+	}
+	o = json_tokener_parse_verbose(buf ? (buf[n] = 0, buf) : buf, &je);
+	free(buf);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "not a JSON object%s%s", o ? "" : ": ",
+			 o ? "" : json_tokener_error_desc(je));
+		json_object_put(o);
+		return -EBADMSG;
+	}
+	*msg = o;
+	return 0;
+}
+
+int kv_control_call(int fd, struct json_object *req, struct json_object **resp, char *err,
+		    size_t errlen)
+{
+	int e = kv_control_send(fd, req);
+
+	if (e) {
+		snprintf(err, errlen, "sending to the daemon: %s", strerror(-e));
+		return e;
+	}
+	e = kv_control_recv(fd, resp, err, errlen);
+	if (e == -EPIPE)
+		snprintf(err, errlen, "the daemon closed the connection");
+	else if (e && e != -EBADMSG)
+		snprintf(err, errlen, "reading the daemon's answer: %s", strerror(-e));
+	return e;
+}
+
+int kv_control_peer(int fd, struct ucred *cred)
+{
+	socklen_t len = sizeof(*cred);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) ? -errno : 0;
+}

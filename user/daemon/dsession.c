@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Control requests (one JSON object each, answered with {"ok": ...}):
+ *   {"op":"ping"}
+ *   {"op":"session_start","pid":N,"session_id":S,"binary":B,"argv":[..],"inputs":{..}}
+ *       pid must be a child of the caller with the caller's uid: nobody
+ *       registers a session for a process that is not their own
+ *   {"op":"session_end","session_id":S,"status":wait-status}
+ *   {"op":"notify_decision","session_id":S,"decision":{..}}
+ *   {"op":"sessions"} */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "common/log.h"
+#include "daemon/control.h"
+#include "daemon/dsession.h"
+#include "events/events.h"
+#include "receipts/receipts.h"
+#include "run/inputs.h"
+#include "run/launch.h"
+#include "run/live.h"
+#include "run/runtime.h"
+#include "session/cgroup.h"
+
+#define FEAT "daemon"
+#define KV_DS_MAX 1024
+
+struct dsess {
+	struct kv_live *lv;
+	struct kv_run_inputs in;
+	uid_t owner;
+	int status; /* wait status reported by the client, -1 unknown */
+};
+
+struct kv_dsessions {
+	struct kv_runtime *rt;
+	struct kv_daemon_conf conf;
+	char agents[PATH_MAX];
+	struct dsess *s[KV_DS_MAX];
+	int n;
+};
+
+int kv_dsessions_new(struct kv_runtime *rt, const struct kv_daemon_conf *c, const char *agents,
+		     struct kv_dsessions **out)
+{
+	struct kv_dsessions *ds = calloc(1, sizeof(*ds));
+
+	if (!ds)
+		return -ENOMEM;
+	ds->rt = rt;
+	ds->conf = *c;
+	snprintf(ds->agents, sizeof(ds->agents), "%s", agents);
+	*out = ds;
+	return 0;
+}
+
+void kv_dsessions_reconfigure(struct kv_dsessions *ds, const struct kv_daemon_conf *c)
+{
+	char cg[PATH_MAX];
+
+	/* the attachment point and pins cannot move under a running daemon */
+	snprintf(cg, sizeof(cg), "%s", ds->conf.cgroup);
+	ds->conf = *c;
+	snprintf(ds->conf.cgroup, sizeof(ds->conf.cgroup), "%s", cg);
+	kv_info(FEAT, "configuration reloaded (applies to new sessions)");
+}
+
+static struct dsess *find(struct kv_dsessions *ds, const char *id, int *idx)
+{
+	int i;
+
+	for (i = 0; id && i < ds->n; i++)
+		if (!strcmp(ds->s[i]->lv->s.id, id)) {
+			if (idx)
+				*idx = i;
+			return ds->s[i];
+		}
+	return NULL;
+}
+
+static int reply(int fd, struct json_object *r)
+{
+	int e = kv_control_send(fd, r);
+
+	json_object_put(r);
+	return e;
+}
+
+static int reply_err(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int reply_err(int fd, const char *fmt, ...)
+{
+	struct json_object *r = json_object_new_object();
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(r, "ok", json_object_new_boolean(false));
+	json_object_object_add(r, "error", json_object_new_string(msg));
+	return reply(fd, r);
+}
+
+/* The pid's parent and real uid, from /proc. */
+static int proc_owner(pid_t pid, pid_t *ppid, uid_t *uid)
+{
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned a;
+
+		if (sscanf(line, "PPid: %u", &a) == 1) {
+			*ppid = (pid_t)a;
+			found |= 1;
+		} else if (sscanf(line, "Uid: %u", &a) == 1) {
+			*uid = (uid_t)a;
+			found |= 2;
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -EIO;
+}
+
+static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
+{
+	struct json_object *jpid, *jid, *jbin, *jargv, *jin, *r;
+	struct kv_launch l = { 0 };
+	struct dsess *d;
+	char err[512], **argv = NULL;
+	pid_t ppid = 0;
+	uid_t uid = 0;
+	size_t i, n;
+	int e, pid;
+
+	if (ds->n >= KV_DS_MAX)
+		return reply_err(fd, "too many live sessions (%d)", KV_DS_MAX);
+	if (!json_object_object_get_ex(m, "pid", &jpid) || !json_object_object_get_ex(m, "binary", &jbin) ||
+	    !json_object_object_get_ex(m, "argv", &jargv) || !json_object_object_get_ex(m, "inputs", &jin) ||
+	    !json_object_is_type(jargv, json_type_array))
+		return reply_err(fd, "session_start needs pid, binary, argv and inputs");
+	pid = json_object_get_int(jpid);
+	if (pid <= 0 || proc_owner(pid, &ppid, &uid) || ppid != cr->pid || uid != cr->uid)
+		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)", pid,
+				 (int)cr->pid, (unsigned)cr->uid);
+	d = calloc(1, sizeof(*d));
+	n = json_object_array_length(jargv);
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!d || !argv) {
+		free(d);
+		free(argv);
+		return reply_err(fd, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		argv[i] = (char *)json_object_get_string(json_object_array_get_idx(jargv, i));
+	d->owner = cr->uid;
+	d->status = -1;
+	e = kv_run_inputs_from_json(jin, ds->conf.state_dir, &d->in, err, sizeof(err));
+	if (e) {
+		free(argv);
+		free(d);
+		return reply_err(fd, "%s", err);
+	}
+	kv_run_inputs_daemon_gate(&d->in, &ds->conf);
+	snprintf(l.path, sizeof(l.path), "%s", json_object_get_string(jbin));
+	l.id.uid = cr->uid;
+	l.id.gid = cr->gid;
+	l.pid = pid;
+	e = kv_live_start(ds->rt, ds->agents,
+			  json_object_object_get_ex(m, "session_id", &jid) ? json_object_get_string(jid) : NULL,
+			  &d->in, &l, argv, &d->lv, err, sizeof(err));
+	free(argv);
+	if (!e) {
+		e = kv_cgroup_move(d->lv->s.cgroup, pid);
+		if (e) {
+			snprintf(err, sizeof(err), "moving pid %d into %s: %s", pid, d->lv->s.cgroup,
+				 strerror(-e));
+			kv_live_end(ds->rt, d->lv, -1, NULL);
+		}
+	}
+	if (e) {
+		kv_run_inputs_free(&d->in);
+		free(d);
+		return reply_err(fd, "%s", err);
+	}
+	ds->s[ds->n++] = d;
+	kv_info(FEAT, "session %s for uid %u: pid %d in %s", d->lv->s.id, (unsigned)cr->uid, pid,
+		d->lv->s.cgroup);
+	r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(true));
+	json_object_object_add(r, "session_id", json_object_new_string(d->lv->s.id));
+	json_object_object_add(r, "cgroup", json_object_new_string(d->lv->s.cgroup));
+	json_object_object_add(r, "state_dir", json_object_new_string(d->in.state_dir));
+	return reply(fd, r);
+}
+
+static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *cr,
+			   struct json_object *m, int *idx)
+{
+	struct json_object *jid;
+	struct dsess *d;
+
+	if (!json_object_object_get_ex(m, "session_id", &jid)) {
+		reply_err(fd, "session_id missing");
+		return NULL;
+	}
+	d = find(ds, json_object_get_string(jid), idx);
+	if (!d || (cr->uid != 0 && cr->uid != d->owner)) {
+		reply_err(fd, "no live session %s of yours", json_object_get_string(jid));
+		return NULL;
+	}
+	return d;
+}
+
+static void end_at(struct kv_dsessions *ds, int i)
+{
+	struct dsess *d = ds->s[i];
+
+	kv_info(FEAT, "session %s ended", d->lv->s.id);
+	kv_live_end(ds->rt, d->lv, d->status, NULL);
+	kv_run_inputs_free(&d->in);
+	free(d);
+	ds->s[i] = ds->s[--ds->n];
+}
+
+static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
+{
+	struct json_object *js, *r;
+	struct dsess *d;
+	int i;
+
+	d = owned(ds, fd, cr, m, &i);
+	if (!d)
+		return 0;
+	if (json_object_object_get_ex(m, "status", &js))
+		d->status = json_object_get_int(js);
+	end_at(ds, i);
+	r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(true));
+	return reply(fd, r);
+}
+
+static int op_notify(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
+{
+	struct json_object *jd, *r;
+	struct dsess *d = owned(ds, fd, cr, m, NULL);
+
+	if (!d)
+		return 0;
+	if (!json_object_object_get_ex(m, "decision", &jd) || !json_object_is_type(jd, json_type_object))
+		return reply_err(fd, "decision missing");
+	jd = json_object_get(jd);
+	/* the client's word, sealed as such */
+	json_object_object_add(jd, "reported_by_uid", json_object_new_int64(cr->uid));
+	kv_runtime_seal(ds->rt, d->lv->s.cgid, "NOTIFY_DECISION", jd, 0);
+	r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(true));
+	return reply(fd, r);
+}
+
+static int op_list(struct kv_dsessions *ds, int fd)
+{
+	struct json_object *r = json_object_new_object(), *a = json_object_new_array();
+	int i;
+
+	for (i = 0; i < ds->n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "session_id", json_object_new_string(ds->s[i]->lv->s.id));
+		json_object_object_add(o, "cgroup", json_object_new_string(ds->s[i]->lv->s.cgroup));
+		json_object_object_add(o, "cgroup_id", json_object_new_uint64(ds->s[i]->lv->s.cgid));
+		json_object_object_add(o, "uid", json_object_new_int64(ds->s[i]->owner));
+		json_object_array_add(a, o);
+	}
+	json_object_object_add(r, "ok", json_object_new_boolean(true));
+	json_object_object_add(r, "sessions", a);
+	json_object_object_add(r, "agents_cgroup", json_object_new_string(ds->agents));
+	return reply(fd, r);
+}
+
+int kv_dsessions_serve(struct kv_dsessions *ds, int fd)
+{
+	struct json_object *m = NULL, *op;
+	struct ucred cr;
+	char err[256];
+	const char *o;
+	int e;
+
+	e = kv_control_recv(fd, &m, err, sizeof(err));
+	if (e == -EBADMSG)
+		return reply_err(fd, "bad request: %s", err) ? -1 : 0;
+	if (e)
+		return -1;
+	if (kv_control_peer(fd, &cr)) {
+		json_object_put(m);
+		return -1;
+	}
+	o = json_object_object_get_ex(m, "op", &op) ? json_object_get_string(op) : "";
+	if (!strcmp(o, "ping")) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "ok", json_object_new_boolean(true));
+		json_object_object_add(r, "sessions", json_object_new_int(ds->n));
+		json_object_object_add(r, "agents_cgroup", json_object_new_string(ds->agents));
+		e = reply(fd, r);
+	} else if (!strcmp(o, "session_start")) {
+		e = op_start(ds, fd, &cr, m);
+	} else if (!strcmp(o, "session_end")) {
+		e = op_end(ds, fd, &cr, m);
+	} else if (!strcmp(o, "notify_decision")) {
+		e = op_notify(ds, fd, &cr, m);
+	} else if (!strcmp(o, "sessions")) {
+		e = op_list(ds, fd);
+	} else {
+		e = reply_err(fd, "unknown op '%s'", o);
+	}
+	json_object_put(m);
+	return e < 0 ? -1 : 0;
+}
+
+void kv_dsessions_reap(struct kv_dsessions *ds)
+{
+	int i;
+
+	/* a session ends when its last process exits */
+	for (i = 0; i < ds->n; i++)
+		if (kv_cgroup_populated(ds->s[i]->lv->s.cgroup) == 0) {
+			end_at(ds, i);
+			i--;
+		}
+}
+
+void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)
+{
+	int i;
+
+	if (!ds)
+		return;
+	while (end_all && ds->n)
+		end_at(ds, 0);
+	/* sessions outlive us (the pins keep enforcing): make their receipts durable */
+	for (i = 0; i < ds->n; i++) {
+		kv_chain_flush(ds->s[i]->lv->chain);
+		kv_warn(FEAT, "session %s stays enforced; its receipts resume only for new sessions",
+			ds->s[i]->lv->s.id);
+	}
+	free(ds);
+}

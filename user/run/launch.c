@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "run/launch.h"
+#include "seccomp/seccomp.h"
+
+/* Child -> parent report on err_fd: a stage tag and an errno. */
+struct kv_child_report {
+	int stage; /* 1 = setup (privileges, seccomp), 2 = execve */
+	int err;
+};
+
+int kv_launch_resolve(const char *name, char out[PATH_MAX])
+{
+	const char *path = getenv("PATH");
+	char cand[PATH_MAX];
+	int saw_eacces = 0;
+
+	if (!*name)
+		return -ENOENT;
+	if (strchr(name, '/')) {
+		if (access(name, F_OK))
+			return -ENOENT;
+		if (access(name, X_OK))
+			return -EACCES;
+		snprintf(out, PATH_MAX, "%s", name);
+		return 0;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		struct stat st;
+
+		snprintf(cand, sizeof(cand), "%.*s/%s", (int)n, n ? path : ".", name);
+		if (!stat(cand, &st) && S_ISREG(st.st_mode)) {
+			if (!access(cand, X_OK)) {
+				snprintf(out, PATH_MAX, "%s", cand);
+				return 0;
+			}
+			saw_eacces = 1;
+		}
+		path += n + (path[n] == ':');
+	}
+	return saw_eacces ? -EACCES : -ENOENT;
+}
+
+static void report(int fd, int stage, int err)
+{
+	struct kv_child_report r = { stage, err };
+	ssize_t n = write(fd, &r, sizeof(r));
+
+	(void)n;
+}
+
+static void child(struct kv_launch *l, int go_rd, int err_wr, int sock)
+{
+	int err;
+	char c;
+
+	/* the parent moves us into the session cgroup before we go on */
+	if (read(go_rd, &c, 1) != 1)
+		_exit(125);
+	close(go_rd);
+	signal(SIGPIPE, SIG_DFL);
+	err = kv_privs_drop(&l->id);
+	if (err) {
+		report(err_wr, 1, -err);
+		_exit(125);
+	}
+	if (l->profile) {
+		/* last step before exec: from here only the profile's calls work;
+		 * the listener (if any) goes to the parent over sock */
+		err = kv_seccomp_install_handoff(l->profile, sock);
+		if (err) {
+			report(err_wr, 1, -err);
+			_exit(125);
+		}
+	} else if (kv_fd_send(sock, -1) < 0) {
+		_exit(125);
+	}
+	execve(l->path, l->argv, l->envp);
+	report(err_wr, 2, errno);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+int kv_launch_spawn(struct kv_launch *l)
+{
+	int go[2], er[2], sk[2];
+
+	if (pipe2(go, O_CLOEXEC))
+		return -errno;
+	if (pipe2(er, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return -errno;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk)) {
+		close(go[0]);
+		close(go[1]);
+		close(er[0]);
+		close(er[1]);
+		return -errno;
+	}
+	fflush(NULL);
+	l->pid = fork();
+	if (l->pid < 0)
+		return -errno;
+	if (l->pid == 0) {
+		close(go[1]);
+		close(er[0]);
+		close(sk[0]);
+		child(l, go[0], er[1], sk[1]);
+	}
+	close(go[0]);
+	close(er[1]);
+	close(sk[1]);
+	l->go_fd = go[1];
+	l->err_fd = er[0];
+	l->notify_sock = sk[0];
+	return 0;
+}
+
+int kv_launch_go(struct kv_launch *l, int *notify_fd)
+{
+	struct kv_child_report r;
+	int fd = -1, rc;
+
+	*notify_fd = -1;
+	if (write(l->go_fd, "g", 1) != 1)
+		return -errno;
+	close(l->go_fd);
+	l->go_fd = -1;
+	rc = kv_fd_recv(l->notify_sock, &fd);
+	close(l->notify_sock);
+	l->notify_sock = -1;
+	if (rc < 0) {
+		/* no fd: the child failed during setup; its report says why */
+		if (read(l->err_fd, &r, sizeof(r)) == sizeof(r) && r.stage == 1)
+			return -r.err;
+		return rc;
+	}
+	*notify_fd = fd;
+	return 0;
+}
+
+int kv_launch_exec_result(struct kv_launch *l)
+{
+	struct kv_child_report r;
+	ssize_t n = read(l->err_fd, &r, sizeof(r));
+
+	close(l->err_fd);
+	l->err_fd = -1;
+	if (n == sizeof(r))
+		return -r.err; /* stage 2: execve failed */
+	return 0;         /* EOF: CLOEXEC closed it, the agent is running */
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Spawning the agent: fork, wait until the parent has placed the child in
+ * its session cgroup, then in the child: environment, identity, no_new_privs,
+ * seccomp as the very last step, execve. */
+#ifndef KV_LAUNCH_H
+#define KV_LAUNCH_H
+#include <limits.h>
+#include <sys/types.h>
+#include "run/privs.h"
+
+struct kv_profile;
+
+struct kv_launch {
+	char path[PATH_MAX]; /* resolved binary */
+	char **argv;
+	char **envp;
+	struct kv_identity id;
+	const struct kv_profile *profile; /* NULL: no seccomp (tests only) */
+	/* parent side, filled by kv_launch_spawn */
+	pid_t pid;
+	int go_fd;     /* write 1 byte to let the child go on */
+	int err_fd;    /* child's exec/setup error: int errno, or EOF on exec */
+	int notify_sock; /* the child sends its seccomp listener fd here */
+};
+
+/* PATH lookup like execvp, before forking, so "not found" is known early.
+ * 0, -ENOENT or -EACCES. */
+int kv_launch_resolve(const char *name, char out[PATH_MAX]);
+/* Fork the child; it blocks until kv_launch_go. 0 or -errno. */
+int kv_launch_spawn(struct kv_launch *l);
+/* Release the child. It then sends its listener fd (if any): *notify_fd is
+ * set to it or -1. Returns 0 once the child reached execve, or the child's
+ * setup errno (negative) if it failed before that. */
+int kv_launch_go(struct kv_launch *l, int *notify_fd);
+/* Reports whether the exec itself succeeded: 0, or -errno of execve. Call
+ * after the notify supervisor runs (exec may need its approval). */
+int kv_launch_exec_result(struct kv_launch *l);
+#endif

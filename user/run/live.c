@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "bpf/loader.h"
+#include "common/log.h"
+#include "events/events.h"
+#include "features/features.h"
+#include "receipts/receipts.h"
+#include "run/genesis.h"
+#include "run/inputs.h"
+#include "run/live.h"
+#include "run/runtime.h"
+#include "session/cgroup.h"
+
+void kv_live_kill_rest(const char *cgroup)
+{
+	int i;
+
+	if (kv_cgroup_populated(cgroup) <= 0)
+		return;
+	kv_cgroup_freeze(cgroup, 0); /* a frozen task cannot die */
+	kv_cgroup_kill(cgroup);
+	for (i = 0; i < 400 && kv_cgroup_populated(cgroup) > 0; i++)
+		usleep(5000);
+}
+
+int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
+		  const struct kv_run_inputs *in,
+		  const struct kv_launch *l, char *const *argv, struct kv_live **out, char *err,
+		  size_t errlen)
+{
+	struct kv_bpf *b = kv_runtime_bpf(rt);
+	struct kv_chain_opts co = { 0 };
+	struct kv_syscall_policy sp;
+	struct kv_session pol;
+	struct kv_live *lv;
+	char id[KV_SESSION_ID_LEN], eerr[512];
+	int e = 0;
+
+	lv = calloc(1, sizeof(*lv));
+	if (!lv)
+		return -ENOMEM;
+	if (want_id && kv_session_cgroup_name_valid(want_id))
+		snprintf(id, sizeof(id), "%s", want_id);
+	else
+		e = kv_session_new_id(id);
+	e = e ?: kv_session_cgroup_create(agents_root, id, &lv->s);
+	if (e) {
+		snprintf(err, errlen, "cannot create the session cgroup under %s: %s", agents_root,
+			 strerror(-e));
+		free(lv);
+		return e;
+	}
+	kv_session_policy_defaults(&pol, in->profile_in.trust_mask, in->profile_in.depth);
+	kv_run_inputs_gate(in, &pol);
+	if (in->profile_in.strict_exec)
+		pol.flags |= KV_SF_STRICT_EXEC;
+	kv_profile_syscall_policy(in->profile, &sp);
+	lv->em.lpm_fd = kv_bpf_map_fd(b, "kv_egress_lpm");
+	lv->em.unix_fd = kv_bpf_map_fd(b, "kv_egress_unix");
+	lv->em.stat_fd = kv_bpf_map_fd(b, "kv_egress_stat");
+	/* egress first: the session entry is what switches the hooks on */
+	e = kv_egress_policy_apply(&lv->em, lv->s.cgid, in->egress, eerr, sizeof(eerr));
+	if (e) {
+		snprintf(err, errlen, "egress policy: %s", eerr);
+		goto fail;
+	}
+	e = kv_session_maps_register(b, lv->s.cgid, &pol, &sp);
+	if (e) {
+		snprintf(err, errlen, "registering the session in the kernel maps: %s", strerror(-e));
+		goto fail;
+	}
+	lv->registered = true;
+	co.state_dir = in->state_dir;
+	co.session_id = lv->s.id;
+	e = kv_chain_create(&co, kv_run_genesis(in, &lv->s, l, argv, kv_features_get()), &lv->chain);
+	if (e) {
+		snprintf(err, errlen, "cannot create the receipt chain in %s/sessions: %s",
+			 in->state_dir, strerror(-e));
+		goto fail;
+	}
+	e = kv_runtime_add_session(rt, lv->s.cgid, lv->chain);
+	if (e) {
+		snprintf(err, errlen, "runtime: %s", strerror(-e));
+		goto fail;
+	}
+	*out = lv;
+	return 0;
+fail:
+	if (lv->chain)
+		kv_chain_close(lv->chain, NULL);
+	if (lv->registered)
+		kv_session_maps_unregister(b, lv->s.cgid);
+	kv_egress_remove(&lv->em, lv->s.cgid);
+	kv_cgroup_remove(lv->s.cgroup);
+	free(lv);
+	return e;
+}
+
+static struct json_object *end_fields(int status, const struct kv_session_state *st, bool have_st)
+{
+	struct json_object *o = json_object_new_object(), *k = json_object_new_object();
+	int i;
+
+	if (status < 0) {
+		json_object_object_add(o, "exit_status", NULL);
+		json_object_object_add(o, "reason", json_object_new_string("agent never started"));
+	} else if (WIFSIGNALED(status)) {
+		json_object_object_add(o, "exit_status", json_object_new_int(128 + WTERMSIG(status)));
+		json_object_object_add(o, "signal", json_object_new_int(WTERMSIG(status)));
+	} else {
+		json_object_object_add(o, "exit_status", json_object_new_int(WEXITSTATUS(status)));
+	}
+	/* the kernel's own counters: audit checks the receipts account for them */
+	for (i = 0; i < KV_CLASS_MAX; i++)
+		json_object_object_add(k, kv_class_name(i), json_object_new_uint64(st->counts[i]));
+	json_object_object_add(o, "kernel_counts", k);
+	json_object_object_add(o, "kernel_counts_read", json_object_new_boolean(have_st));
+	json_object_object_add(o, "events_lost", json_object_new_uint64(st->events_lost));
+	json_object_object_add(o, "events_suppressed", json_object_new_uint64(st->events_suppressed));
+	json_object_object_add(o, "gate", json_object_new_string(kv_gate_name(st->gate)));
+	return o;
+}
+
+void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
+		 struct kv_session_state *st_out)
+{
+	struct kv_bpf *b = kv_runtime_bpf(rt);
+	struct kv_session_state st;
+	bool have_st;
+	int e;
+
+	kv_live_kill_rest(lv->s.cgroup);
+	/* drain what the kernel wrote, then read its counters */
+	kv_runtime_remove_session(rt, lv->s.cgid);
+	have_st = !kv_session_state_read(b, lv->s.cgid, &st);
+	if (!have_st)
+		memset(&st, 0, sizeof(st));
+	e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
+	if (e)
+		kv_warn("receipts", "sealing the end of session %s failed: %s", lv->s.id,
+			strerror(-e));
+	kv_session_maps_unregister(b, lv->s.cgid);
+	kv_egress_remove(&lv->em, lv->s.cgid);
+	if (kv_cgroup_remove(lv->s.cgroup))
+		kv_warn("session", "could not remove %s", lv->s.cgroup);
+	if (st_out)
+		*st_out = st;
+	free(lv);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A live session, the same for embedded `run` and the daemon: its cgroup
+ * under the agents' root, its policy in the kernel maps, its receipt chain
+ * registered with the runtime; and its end (counters, SESSION_END). */
+#ifndef KV_LIVE_H
+#define KV_LIVE_H
+#include <stdbool.h>
+#include <sys/types.h>
+#include "egress/egress.h"
+#include "session/session.h"
+
+struct kv_runtime;
+struct kv_run_inputs;
+struct kv_launch;
+struct kv_features;
+struct kv_chain;
+
+struct kv_live {
+	struct kv_session_info s;
+	struct kv_chain *chain;
+	struct kv_egress_maps em;
+	bool registered;
+};
+
+/* Creates the session (id want_id if valid and free, else a new one): cgroup, maps (syscall bitmaps, gate thresholds,
+ * egress), chain with its genesis. Nothing is left behind on failure;
+ * err names what failed. 0 or negative errno. */
+int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
+		  const struct kv_run_inputs *in,
+		  const struct kv_launch *l, char *const *argv, struct kv_live **out, char *err,
+		  size_t errlen);
+/* Ends it: kills what is left in the cgroup, drains events, reads the
+ * kernel's counters into SESSION_END (status = wait status, or -1 if the
+ * agent never ran), removes map entries and the cgroup. Fills *st_out when
+ * not NULL (zeroed if the counters could not be read). Frees lv. */
+void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
+		 struct kv_session_state *st_out);
+/* The session ends with its agent: what it left running is killed. */
+void kv_live_kill_rest(const char *cgroup);
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#ifndef KV_RUN_H
+#define KV_RUN_H
+#include <stdbool.h>
+
+#define KV_RUN_MAX_ALLOW 256
+
+struct kv_run_opts {
+	const char *trust_mask, *domain, *depth; /* flags as given, NULL if absent */
+	bool strict_exec;
+	const char *allow_net[KV_RUN_MAX_ALLOW];
+	int n_allow_net;
+	bool no_default_net;
+	const char *seccomp_profile;
+	const char *user;
+	bool ask;
+	const char *state_dir;
+	const char *cgroup;
+	bool falco;
+	char **argv; /* agent binary and args, NULL-terminated */
+};
+
+/* Returns the process exit status for `kavachos run` (see cli.h). */
+int kv_run(const struct kv_run_opts *o);
+#endif

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include "bpf/loader.h"
+#include "common/log.h"
+#include "events/events.h"
+#include "receipts/receipts.h"
+#include "run/runtime.h"
+
+#define FEAT "runtime"
+#define KV_RT_MAX_SESSIONS 1024
+
+struct rt_session {
+	uint64_t cgid;
+	struct kv_chain *chain;
+};
+
+struct kv_runtime {
+	struct kv_bpf *bpf;
+	struct kv_events *ev;
+	pthread_t thread;
+	atomic_bool stop;
+	pthread_mutex_t lock; /* sessions table and ring-buffer consumption */
+	struct rt_session sessions[KV_RT_MAX_SESSIONS];
+	int nsessions;
+	atomic_uint_least64_t orphans;
+	atomic_uint_least64_t failures;
+};
+
+static struct rt_session *find(struct kv_runtime *rt, uint64_t cgid)
+{
+	int i;
+
+	for (i = 0; i < rt->nsessions; i++)
+		if (rt->sessions[i].cgid == cgid)
+			return &rt->sessions[i];
+	return NULL;
+}
+
+/* Called with rt->lock held (from poll/drain). */
+static void sink(void *ctx, uint64_t session, const char *type, struct json_object *fields,
+		 uint64_t ktime_ns)
+{
+	struct kv_runtime *rt = ctx;
+	struct rt_session *s = find(rt, session);
+	int err;
+
+	if (!s) {
+		if (!atomic_fetch_add(&rt->orphans, 1))
+			kv_warn(FEAT, "%s event for unknown session %llu (logged, not sealed)", type,
+				(unsigned long long)session);
+		json_object_put(fields);
+		return;
+	}
+	err = kv_chain_append(s->chain, type, fields, ktime_ns);
+	if (err)
+		atomic_fetch_add(&rt->failures, 1);
+}
+
+static void *consume(void *arg)
+{
+	struct kv_runtime *rt = arg;
+
+	while (!atomic_load(&rt->stop)) {
+		pthread_mutex_lock(&rt->lock);
+		kv_events_poll(rt->ev, 0);
+		pthread_mutex_unlock(&rt->lock);
+		/* ring_buffer__poll would hold the lock while sleeping; wait
+		 * for data outside it instead */
+		kv_events_wait(rt->ev, 50);
+	}
+	return NULL;
+}
+
+int kv_runtime_start(struct kv_bpf *b, struct kv_runtime **out)
+{
+	struct kv_runtime *rt = calloc(1, sizeof(*rt));
+	int err;
+
+	if (!rt)
+		return -ENOMEM;
+	rt->bpf = b;
+	pthread_mutex_init(&rt->lock, NULL);
+	err = kv_events_open(b, sink, rt, &rt->ev);
+	if (err)
+		goto fail;
+	err = -pthread_create(&rt->thread, NULL, consume, rt);
+	if (err)
+		goto fail;
+	*out = rt;
+	return 0;
+fail:
+	kv_events_close(rt->ev);
+	free(rt);
+	return err;
+}
+
+struct kv_bpf *kv_runtime_bpf(struct kv_runtime *rt)
+{
+	return rt->bpf;
+}
+
+int kv_runtime_add_session(struct kv_runtime *rt, uint64_t cgid, struct kv_chain *chain)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&rt->lock);
+	if (find(rt, cgid))
+		err = -EEXIST;
+	else if (rt->nsessions >= KV_RT_MAX_SESSIONS)
+		err = -ENOSPC;
+	else
+		rt->sessions[rt->nsessions++] = (struct rt_session){ cgid, chain };
+	pthread_mutex_unlock(&rt->lock);
+	return err;
+}
+
+void kv_runtime_remove_session(struct kv_runtime *rt, uint64_t cgid)
+{
+	struct rt_session *s;
+
+	pthread_mutex_lock(&rt->lock);
+	kv_events_drain(rt->ev);
+	s = find(rt, cgid);
+	if (s)
+		*s = rt->sessions[--rt->nsessions];
+	pthread_mutex_unlock(&rt->lock);
+}
+
+int kv_runtime_seal(struct kv_runtime *rt, uint64_t cgid, const char *type,
+		    struct json_object *fields, uint64_t ktime_ns)
+{
+	struct rt_session *s;
+	int err;
+
+	pthread_mutex_lock(&rt->lock);
+	/* the kernel's earlier events go first, so order matches reality */
+	kv_events_drain(rt->ev);
+	s = find(rt, cgid);
+	if (!s) {
+		json_object_put(fields);
+		err = -ENOENT;
+	} else {
+		err = kv_chain_append(s->chain, type, fields, ktime_ns);
+		if (err)
+			atomic_fetch_add(&rt->failures, 1);
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return err;
+}
+
+uint64_t kv_runtime_orphans(const struct kv_runtime *rt)
+{
+	return atomic_load(&rt->orphans);
+}
+
+uint64_t kv_runtime_seal_failures(const struct kv_runtime *rt)
+{
+	return atomic_load(&rt->failures);
+}
+
+void kv_runtime_stop(struct kv_runtime *rt)
+{
+	if (!rt)
+		return;
+	atomic_store(&rt->stop, true);
+	pthread_join(rt->thread, NULL);
+	pthread_mutex_lock(&rt->lock);
+	kv_events_drain(rt->ev);
+	pthread_mutex_unlock(&rt->lock);
+	kv_events_close(rt->ev);
+	kv_bpf_destroy(rt->bpf);
+	pthread_mutex_destroy(&rt->lock);
+	free(rt);
+}

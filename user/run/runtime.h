@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The enforcement runtime shared by the daemon and embedded `run`: one set
+ * of loaded BPF objects, one ring-buffer consumer thread, and the table
+ * session cgroup id -> receipt chain that events are sealed into. */
+#ifndef KV_RUNTIME_H
+#define KV_RUNTIME_H
+#include <stdint.h>
+#include <json-c/json.h>
+
+struct kv_bpf;
+struct kv_chain;
+struct kv_runtime;
+
+/* Takes ownership of b. Starts the consumer thread. */
+int kv_runtime_start(struct kv_bpf *b, struct kv_runtime **out);
+struct kv_bpf *kv_runtime_bpf(struct kv_runtime *rt);
+/* Events of session cgid are sealed into chain from now on. */
+int kv_runtime_add_session(struct kv_runtime *rt, uint64_t cgid, struct kv_chain *chain);
+/* Drain what the kernel has already written, then forget the session. */
+void kv_runtime_remove_session(struct kv_runtime *rt, uint64_t cgid);
+/* Seal a receipt from user space (NOTIFY_DECISION, FALCO_ALERT ...) into
+ * the session's chain, serialised with the kernel's events. fields consumed. */
+int kv_runtime_seal(struct kv_runtime *rt, uint64_t cgid, const char *type,
+		    struct json_object *fields, uint64_t ktime_ns);
+/* Events for sessions not (or no longer) registered, and write failures. */
+uint64_t kv_runtime_orphans(const struct kv_runtime *rt);
+uint64_t kv_runtime_seal_failures(const struct kv_runtime *rt);
+/* Stops the thread after a final drain; destroys the BPF objects. */
+void kv_runtime_stop(struct kv_runtime *rt);
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Profile -> kernel seccomp filters, the user-notification supervisor, and
+ * passing the listener fd from the agent's side to kavachos's. */
+#ifndef KV_SECCOMP_H
+#define KV_SECCOMP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "profile/profile.h"
+
+/* Installs p's filters on the calling process (all its threads): call it in
+ * the child as the very last step before execve. Sets PR_SET_NO_NEW_PRIVS
+ * if it is not set. *notify_fd gets the user-notification listener when the
+ * profile has NOTIFY syscalls, else -1; the caller must hand it to the
+ * supervisor and close its own copy before execve (an agent holding its own
+ * listener could answer for itself). Read-only profiles deny sendmsg: use
+ * kv_seccomp_install_handoff there. 0 or -errno. */
+int kv_seccomp_install(const struct kv_profile *p, int *notify_fd);
+
+/* kv_seccomp_install, then sends the listener over the connected AF_UNIX
+ * socket sock (kv_fd_send: one byte, with the fd attached when there is one)
+ * and closes the listener and sock. For this handoff the filter lets sendmsg
+ * through on exactly fd sock when the profile does not allow sendmsg. */
+int kv_seccomp_install_handoff(const struct kv_profile *p, int sock);
+
+/* SCM_RIGHTS over an AF_UNIX socket: one byte, the fd attached when fd >= 0.
+ * kv_fd_recv sets *fd to the received fd (O_CLOEXEC) or -1 for a bare byte;
+ * -EPIPE when the peer closed without sending. 0 or -errno. */
+int kv_fd_send(int sock, int fd);
+int kv_fd_recv(int sock, int *fd);
+
+/* For review (generate --format=pfc): libseccomp's pseudo filter code of
+ * the main filter, then of the guard filter if the profile needs one. */
+int kv_seccomp_export_pfc(const struct kv_profile *p, int fd);
+/* Size of the filters in BPF instructions (guard 0 when there is none). */
+int kv_seccomp_filter_size(const struct kv_profile *p, size_t *main_insns,
+			   size_t *guard_insns);
+
+/* ---- the NOTIFY supervisor (runs in kavachos, one thread) ---- */
+
+struct kv_notify_decision {
+	pid_t pid;           /* the calling thread, in kavachos's pid namespace */
+	int nr;              /* x86_64 syscall number */
+	const char *name;    /* "ptrace", or "#N" for a number without a name */
+	uint64_t args[6];
+	bool allowed;        /* the kernel ran the call (SECCOMP_USER_NOTIF_FLAG_CONTINUE) */
+	int error;           /* errno the agent got when denied (EPERM) */
+	const char *reason;  /* "launch exec", "default deny", "approved on the terminal"... */
+	const char *path;    /* execve: the path read from the agent; else NULL */
+};
+
+struct kv_notify_cfg {
+	int listener_fd;         /* taken over: kv_notify_stop (or a failed start) closes it */
+	pid_t launch_pid;        /* whose first execve is the launch (0: none) */
+	const char *launch_path; /* the launch must exec this path; NULL: any */
+	bool ask;                /* ask on the terminal instead of denying */
+	unsigned ask_timeout_ms; /* no answer in time denies; 0 = 30 s */
+	const char *tty_path;    /* where to ask; NULL = /dev/tty */
+	/* called on the supervisor thread after each decision took effect */
+	void (*on_decision)(void *ctx, const struct kv_notify_decision *d);
+	void *ctx;
+};
+
+struct kv_notify;
+
+/* Starts the supervisor thread. Decisions: execve of launch_pid, the first
+ * time, with path == launch_path: allowed once (the launch); any later
+ * execve: denied. Everything else: denied with EPERM, or asked on the
+ * terminal with ask. 0 or -errno. */
+int kv_notify_start(const struct kv_notify_cfg *cfg, struct kv_notify **out);
+/* Stops the thread and closes the listener: from then on (or if kavachos
+ * dies) the kernel fails NOTIFY calls with ENOSYS; the agent never hangs. */
+void kv_notify_stop(struct kv_notify *n);
+/* Decisions so far. */
+void kv_notify_counts(const struct kv_notify *n, uint64_t *allowed, uint64_t *denied);
+#endif
