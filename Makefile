@@ -148,7 +148,7 @@ test: all
 	$(Q)$(MAKE) --no-print-directory test-bpf
 	$(Q)$(MAKE) --no-print-directory test-vm
 
-test-unit: $(OUT)/tests/test_unit $(TEST_HELPERS)
+test-unit: $(OUT)/tests/test_unit $(TEST_HELPERS) $(BINS)
 	@echo "== unit tests ($(OUT))"
 	$(Q)$(OUT)/tests/test_unit $(T)
 
@@ -173,5 +173,7 @@ PREFIX ?= /usr/local
 install: $(BINS)
 	install -D -m 0755 $(OUT)/kavachos $(DESTDIR)$(PREFIX)/bin/kavachos
 	install -D -m 0755 $(OUT)/kavachos-load $(DESTDIR)$(PREFIX)/sbin/kavachos-load
+	mkdir -p $(DESTDIR)$(PREFIX)/share/kavachos && cp -r falco $(DESTDIR)$(PREFIX)/share/kavachos/
+	install -D -m 0644 scripts/kavachos-load.service $(DESTDIR)/etc/systemd/system/kavachos-load.service
 
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)

@@ -266,15 +266,12 @@ static int prog_fd_c4 = -1, prog_fd_sc = -1;
  * load from other processes on the machine cancels out. */
 static struct result compare(const struct place *cfg, const char *addr, int expect)
 {
-	static const struct place plain = { 0, NULL };
-	struct place base = plain;
-	double us[REPEATS], ratio[REPEATS], bs[REPEATS];
+	const struct place base = { ns_plain, cg_plain };
+	double us[REPEATS], ratio[REPEATS], bases[REPEATS];
 	struct prog_stats a4, b4, as, bs;
 	struct result r = { 0 };
 	int i;
 
-	base.netns = ns_plain;
-	base.cgroup = cg_plain;
 	for (i = 0; i < REPEATS; i++) {
 		double b, c;
 
@@ -291,14 +288,14 @@ static struct result compare(const struct place *cfg, const char *addr, int expe
 		r.sc.ns += bs.ns - as.ns;
 		r.sc.cnt += bs.cnt - as.cnt;
 		us[i] = c;
-		bs[i] = b;
+		bases[i] = b;
 		ratio[i] = c / b;
 	}
 	enter(&base);
 	qsort(us, REPEATS, sizeof(us[0]), cmp_double);
 	qsort(ratio, REPEATS, sizeof(ratio[0]), cmp_double);
-	qsort(bs, REPEATS, sizeof(bs[0]), cmp_double);
-	r.base = bs[REPEATS / 2];
+	qsort(bases, REPEATS, sizeof(bases[0]), cmp_double);
+	r.base = bases[REPEATS / 2];
 	r.us = us[REPEATS / 2];
 	r.ratio = ratio[REPEATS / 2];
 	return r;

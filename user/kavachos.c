@@ -18,6 +18,7 @@ static const struct kv_cmd commands[] = {
 	{ "rules", cmd_rules, "print or validate the domain's Falco rules" },
 	{ "init", cmd_init, "write .kavachos.json in the current directory" },
 	{ "sessions", cmd_sessions, "list live and past sessions" },
+	{ "release", cmd_release, "release a session's gate valve (root; sealed)" },
 	{ "status", cmd_status, "what this kernel can enforce, and with which mechanism" },
 	{ "help", do_help, "this help" },
 	{ 0 },

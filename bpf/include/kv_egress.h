@@ -55,7 +55,10 @@ struct kv_egress_range {
 
 struct kv_egress_val {
 	__u32 n_ranges; /* 0: the prefix is listed but nothing passes */
-	__u32 flags;    /* KV_EGRESS_F_DNS: created by the DNS stub alone */
+	__u16 flags;    /* KV_EGRESS_F_DNS: created by the DNS stub */
+	__u8 prefix;    /* this entry's own address prefix (0..128): a lookup
+			 * returns the longest match, this says which one */
+	__u8 _pad;
 	struct kv_egress_range r[KV_EGRESS_MAX_RANGES];
 };
 

@@ -17,6 +17,7 @@ enum kv_event_type {
 	KV_EV_EXIT = 6,         /* struct kv_ev_proc */
 	KV_EV_GATE = 7,         /* struct kv_ev_gate */
 	KV_EV_EXEC_DENY = 8,    /* struct kv_ev_proc: killed / refused exec */
+	KV_EV_PROC_DENY = 9,    /* struct kv_ev_proc: new process killed / refused (gate) */
 	KV_EV_MAX,
 };
 

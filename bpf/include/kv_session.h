@@ -38,7 +38,9 @@ enum kv_gate {
 /* kv_session.flags */
 #define KV_SF_STRICT_EXEC (1u << 0) /* no exec after the launch */
 #define KV_SF_READONLY (1u << 1)    /* trust mask 0: no writes */
-#define KV_SF_ENFORCE_GATE (1u << 2) /* hooks apply the gate effects */
+#define KV_SF_ENFORCE_GATE (1u << 2) /* hooks apply the gate effects (else they only count) */
+#define KV_SF_GATE_LSM (1u << 3)     /* BPF-LSM task_alloc/bprm_check apply the fork/exec
+				      * effects; without it the tracepoints do (kill) */
 
 struct kv_session {
 	__u32 abi_version;

@@ -11,7 +11,6 @@
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
-#define AF_PACKET 17
 #define SOCK_RAW 3
 #define UNIX_PATH_MAX 108
 #define SUN_PATH_OFF 2 /* offsetof(struct sockaddr_un, sun_path) */
@@ -260,8 +259,6 @@ int kv_sock_create(struct bpf_sock *ctx)
 		return 1;
 	proto = ctx->protocol;
 	type = ctx->type;
-	if (ctx->family == AF_PACKET)
-		goto deny;
 	if (type == SOCK_RAW)
 		goto deny;
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE ||

@@ -1,18 +1,79 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tracepoints that see what every session does: syscalls refused by its
  * seccomp filter (counted at sys_exit, because a call seccomp refuses never
- * reaches sys_enter), execs (audit trail), and forks (gate valve fallback). */
+ * reaches sys_enter), execs (audit trail), and the gate valve's fork/exec
+ * effects where BPF-LSM cannot load (the new process is killed before it
+ * runs a single instruction of its own). */
 #include "kv_common.bpf.h"
 
-#define KV_ENOSYS 38
+#define KV_SIGKILL 9
+/* x86_64 numbers of the calls that return 0 in a new child */
+#define KV_NR_CLONE 56
+#define KV_NR_FORK 57
+#define KV_NR_VFORK 58
+#define KV_NR_CLONE3 435
+
+/* Gate effects by tracepoint: only when the session enforces its valve and
+ * BPF-LSM is not doing it already. */
+static __always_inline bool gate_by_tracepoint(const struct kv_session *s)
+{
+	return (s->flags & KV_SF_ENFORCE_GATE) && !(s->flags & KV_SF_GATE_LSM);
+}
+
+/* A process the valve does not allow any more: kill it, count it, say so. */
+static __always_inline void gate_kill(__u64 session, struct kv_session *s, __u32 cls,
+				      __u32 type, const char *filename)
+{
+	struct kv_session_state *st;
+	struct kv_ev_proc *e;
+
+	bpf_send_signal(KV_SIGKILL);
+	st = kv_violation(session, s, cls);
+	if (!st || !kv_rate_allow(s, st, bpf_ktime_get_boot_ns()))
+		return;
+	e = kv_event_reserve(st, sizeof(*e));
+	if (!e)
+		return;
+	kv_fill_hdr(&e->hdr, type, sizeof(*e), session, cls);
+	e->ppid = 0;
+	e->exit_code = -EPERM;
+	e->child_pid = e->hdr.pid;
+	e->_pad = 0;
+	if (filename)
+		bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename);
+	else
+		e->filename[0] = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The first thing a new child does is return 0 from clone/fork: if its
+ * session is THROTTLED or worse, it dies there. Threads are left alone. */
+static __always_inline int fork_child_check(struct pt_regs *regs)
+{
+	__u64 pid_tgid, session;
+	struct kv_session *s = 0;
+	long nr = regs->orig_ax; /* direct BTF read: no helper call on this hot path */
+
+	if (nr != KV_NR_CLONE && nr != KV_NR_CLONE3 && nr != KV_NR_FORK && nr != KV_NR_VFORK)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)pid_tgid != pid_tgid >> 32)
+		return 0; /* a new thread, not a new process */
+	session = kv_current_session(&s);
+	if (!session || !gate_by_tracepoint(s) || kv_gate_state(session) < KV_GATE_THROTTLED)
+		return 0;
+	gate_kill(session, s, KV_CLASS_PROCESS, KV_EV_PROC_DENY, 0);
+	return 0;
+}
 
 static __always_inline bool bit_set(const __u64 *map, __u64 nr)
 {
 	return map[(nr / 64) & (KV_MAX_SYSCALLS / 64 - 1)] & (1ULL << (nr % 64));
 }
 
-/* raw_syscalls:sys_exit(regs, ret). EPERM first: foreign tasks and
- * successful calls leave after one compare, before any map lookup. */
+/* raw_syscalls:sys_exit(regs, ret). Foreign tasks leave after one or two
+ * compares: EPERM (a refusal to count) or 0 from a clone-family call (a new
+ * child the gate may forbid); everything else before any map lookup. */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -24,6 +85,8 @@ int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
 	__u64 session;
 	long nr;
 
+	if (ret == 0)
+		return fork_child_check(regs);
 	if (ret != -EPERM)
 		return 0;
 	session = kv_current_session(&s);
@@ -71,6 +134,11 @@ int BPF_PROG(kv_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	if (!session)
 		return 0;
+	/* CRACKED: no exec. The new image is killed before it runs. */
+	if (gate_by_tracepoint(s) && kv_gate_state(session) >= KV_GATE_CRACKED) {
+		gate_kill(session, s, KV_CLASS_EXEC, KV_EV_EXEC_DENY, BPF_CORE_READ(bprm, filename));
+		return 0;
+	}
 	st = bpf_map_lookup_elem(&kv_state, &session);
 	if (!st || !kv_rate_allow(s, st, bpf_ktime_get_boot_ns()))
 		return 0;

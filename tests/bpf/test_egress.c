@@ -6,11 +6,15 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "bpf/loader.h"
+#include "cli/cli.h"
 #include "egress/egress.h"
 #include "features/features.h"
 #include "fixture.h"
@@ -616,15 +620,34 @@ static pid_t veth_peer(void)
 	}
 	if (pid < 0 || read(up[0], &c, 1) != 1)
 		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "ip link add kva type veth peer name kvb netns %d && "
-		 "ip addr add fd00:6b76::1/64 dev kva nodad && ip link set kva up",
+	snprintf(cmd, sizeof(cmd), "ip link add kva type veth peer name kvb netns %d 2>/dev/null",
 		 (int)pid);
-	if (system(cmd) || write(down[1], "g", 1) != 1 || read(up[0], &c, 1) != 1 || c != 'l') {
+	if (system(cmd)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -2; /* no veth driver in this kernel */
+	}
+	if (system("ip addr add fd00:6b76::1/64 dev kva nodad && ip link set kva up") ||
+	    write(down[1], "g", 1) != 1 || read(up[0], &c, 1) != 1 || c != 'l') {
 		kill(pid, SIGKILL);
 		return -1;
 	}
 	return pid;
+}
+
+/* Without veth (the VM's kernel has it as a module it may not load): the
+ * same addresses on this namespace's lo, listeners in this process. */
+static int ula_on_lo(void)
+{
+	if (system("ip addr add fd00:6b76::1/128 dev lo nodad && "
+		   "ip addr add fd00:6b76::2/128 dev lo nodad"))
+		return -1;
+	if (eg_listen(AF_INET6, SOCK_STREAM, "fd00:6b76::2", 8080) < 0 ||
+	    eg_listen(AF_INET6, SOCK_STREAM, "fd00:6b76::2", 8081) < 0 ||
+	    eg_listen(AF_INET6, SOCK_DGRAM, "fd00:6b76::2", 9000) < 0 ||
+	    eg_listen(AF_INET6, SOCK_DGRAM, "fd00:6b76::2", 9001) < 0)
+		return -1;
+	return 0;
 }
 
 KV_TEST(ipv6_between_netns_over_veth)
@@ -654,8 +677,13 @@ KV_TEST(ipv6_between_netns_over_veth)
 	if (!eg_setup(&e, "[fd00:6b76::2]:8080/tcp,[fd00:6b76::/112]:9000/udp", NULL, NULL))
 		goto out;
 	peer = veth_peer();
-	if (!ASSERT_GE(peer, 1, "veth peer netns"))
+	if (peer == -2) {
+		fprintf(stderr, "  note: no veth in this kernel; ULA addresses on lo instead\n");
+		if (!ASSERT_OK(ula_on_lo(), "ULA on lo"))
+			goto out;
+	} else if (!ASSERT_GE(peer, 1, "veth peer netns")) {
 		goto out;
+	}
 	/* reachable from outside the session, the program is what refuses */
 	for (i = 3; i < 5; i++)
 		ASSERT_EQ(kv_run_outside(eg_run_op, (void *)&x[i].op), 0, x[i].what);
@@ -663,5 +691,66 @@ KV_TEST(ipv6_between_netns_over_veth)
 out:
 	if (peer > 0)
 		kill(peer, SIGKILL);
+	kv_fixture_teardown(&e.f);
+}
+
+/* `kavachos egress show` reads a session's allowlist back from pinned maps. */
+KV_TEST(egress_show_from_pins)
+{
+	char pins[512], path[600], out[600], id[32];
+	char *argv[] = { "egress", "show", id, "--pin-dir", pins, "--json", NULL };
+	static const char *const names[] = { "kv_egress_lpm", "kv_egress_unix", "kv_egress_stat" };
+	struct json_object *arr = NULL, *s, *net, *ranges;
+	static const struct eg_op deny = OP(EG_TCP_CONNECT, AF_INET, "127.0.0.3", 8080);
+	int fds[3], i, saved, fd, rc;
+	struct eg e;
+
+	if (!eg_setup(&e, "127.0.0.2:8080/tcp,10.0.0.0/8:443", NULL, NULL))
+		goto out;
+	kv_fixture_run(&e.f, NULL, eg_run_op, (void *)&deny);
+	snprintf(pins, sizeof(pins), "%s/bpf", kvtest_tmpdir());
+	mkdir(pins, 0700);
+	if (!ASSERT_OK(mount("bpf", pins, "bpf", 0, "mode=0700"), "bpffs"))
+		goto out;
+	fds[0] = e.m.lpm_fd;
+	fds[1] = e.m.unix_fd;
+	fds[2] = e.m.stat_fd;
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pins, names[i]);
+		ASSERT_OK(bpf_obj_pin(fds[i], path), names[i]);
+	}
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)e.f.s.cgid);
+	snprintf(out, sizeof(out), "%s/show.json", kvtest_tmpdir());
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 1);
+	rc = cmd_egress(6, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(fd);
+	umount2(pins, MNT_DETACH);
+	ASSERT_EQ(rc, 0, "egress show");
+	arr = json_object_from_file(out);
+	if (!ASSERT_OK_PTR(arr, "JSON output") || !ASSERT_EQ(json_object_array_length(arr), 1,
+							      "one session"))
+		goto out;
+	s = json_object_array_get_idx(arr, 0);
+	ASSERT_EQ(json_object_get_uint64(json_object_object_get(s, "session")), e.f.s.cgid, "id");
+	net = json_object_object_get(s, "net");
+	if (ASSERT_EQ(json_object_array_length(net), 2, "two prefixes")) {
+		ASSERT_STREQ(json_object_get_string(json_object_object_get(
+				     json_object_array_get_idx(net, 0), "prefix")),
+			     "10.0.0.0/8", "sorted by address");
+		ranges = json_object_object_get(json_object_array_get_idx(net, 1), "ranges");
+		ASSERT_EQ(json_object_get_int(json_object_object_get(
+				  json_object_array_get_idx(ranges, 0), "port_lo")),
+			  8080, "127.0.0.2 port");
+	}
+	ASSERT_EQ(json_object_get_int(json_object_object_get(json_object_object_get(s, "denied"),
+							     "connect4")),
+		  1, "the denial counted");
+out:
+	json_object_put(arr);
 	kv_fixture_teardown(&e.f);
 }

@@ -2,13 +2,16 @@
 /* `kavachos run` end to end: the agent's forbidden syscall and NOTIFY call
  * are refused by the kernel, the events reach the receipt chain, audit is
  * CLEAN; exit codes mean what the README says. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sys/types.h>
 #include "kvtest.h"
+#include "session/cgroup.h"
 
 /* Runs a shell command, returns its exit status and (up to len) its stdout. */
 static int sh(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -106,4 +109,55 @@ KV_TEST(exit_codes)
 		ASSERT_EQ(sh(NULL, 0, KV " run --state-dir=%s/state %s 2>/dev/null", b, t, args),
 			  exit_cases[i].rc, exit_cases[i].args);
 	}
+}
+
+/* LOCKED freezes the session's cgroup; `kavachos release` (root, with a
+ * reason) thaws it, the agent completes, and the chain has it all. */
+KV_TEST(lock_freezes_release_thaws)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	char out[16384], cmd[2048], cg[PATH_MAX + 256] = "", sid[128] = "", root[PATH_MAX];
+	char agents[PATH_MAX + 64];
+	int rc, i, frozen = 0;
+	FILE *run;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	/* our own agents' cgroup: the session is the one directory in it */
+	if (!ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "cgroup2"))
+		return;
+	snprintf(agents, sizeof(agents), "%s/kavachos-test-%d", root, (int)getpid());
+	snprintf(cmd, sizeof(cmd), "timeout 60 " KV " run --state-dir=%s/state --cgroup=%s "
+		 "--trust-mask=0xFF -- " AGENT " acct*12 sleep-ms=1500 exit7 2>&1", b, t, agents, b);
+	run = popen(cmd, "r");
+	if (!ASSERT_OK_PTR(run, "popen"))
+		return;
+	/* wait for the freeze: the session's cgroup says frozen 1 */
+	for (i = 0; i < 500 && !frozen; i++) {
+		usleep(20000);
+		if (!sid[0] && sh(sid, sizeof(sid), "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1",
+				  agents) == 0)
+			sid[strcspn(sid, "\n")] = 0;
+		if (sid[0]) {
+			snprintf(cg, sizeof(cg), "%s/%s", agents, sid);
+			frozen = kv_cgroup_frozen(cg) == 1;
+		}
+	}
+	ASSERT_TRUE(frozen, "frozen");
+	ASSERT_EQ(sh(NULL, 0, KV " release %s 2>/dev/null", b, sid), 2, "reason_required");
+	ASSERT_EQ(sh(out, sizeof(out), KV " release %s --reason=test", b, sid), 0, "release");
+	ASSERT_HAS_SUBSTR(out, "LOCKED -> OPEN", "release_output");
+	while (fread(out, 1, sizeof(out), run) > 0)
+		; /* drain: run writes its summary after the agent ends */
+	rc = pclose(run);
+	rmdir(agents);
+	ASSERT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 7, "agent_completed");
+	ASSERT_EQ(sh(out, sizeof(out), KV " audit --all --state-dir=%s/state", b, t), 0, "audit_clean");
+	sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
+	ASSERT_HAS_SUBSTR(out, "\"to\":\"LOCKED\"", "locked_receipt");
+	ASSERT_HAS_SUBSTR(out, "\"frozen\":true", "frozen_sealed");
+	ASSERT_HAS_SUBSTR(out, "\"type\":\"RELEASE\"", "release_receipt");
+	ASSERT_HAS_SUBSTR(out, "\"reason\":\"test\"", "release_reason");
 }

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -56,6 +57,16 @@ int main(int argc, char **argv)
 			if (sscanf(argv[i] + 8, "%63[^:]:%d", ip, &port) != 2)
 				return 2;
 			e = try_connect(ip, port);
+		} else if (!strncmp(argv[i], "acct*", 5)) { /* a burst of violations */
+			int n = atoi(argv[i] + 5), k;
+
+			for (k = 0; k < n; k++)
+				e = syscall(SYS_acct, NULL) ? errno : 0;
+		} else if (!strncmp(argv[i], "sleep-ms=", 9)) {
+			int ms = atoi(argv[i] + 9), k;
+
+			for (k = 0; k < ms / 10; k++)
+				usleep(10000);
 		} else if (!strcmp(argv[i], "exit7"))
 			return 7;
 		else if (!strcmp(argv[i], "kill-self"))

@@ -41,7 +41,7 @@ static int run_audit(char **argv, char *out, size_t outlen)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-#define AUDIT(...) run_audit((char *[]){ "audit", __VA_ARGS__, NULL }, out, sizeof(out))
+#define AUDIT(...) run_audit((char *[]){"audit", __VA_ARGS__, NULL}, out, sizeof(out))
 
 KV_TEST(exit_status_and_output)
 {
@@ -71,7 +71,7 @@ KV_TEST(exit_status_and_output)
 	o = json_tokener_parse(out);
 	if (ASSERT_OK_PTR(o, "valid JSON")) {
 		ASSERT_TRUE(json_object_object_get_ex(o, "sessions", &s) &&
-				    json_object_array_length(s) == 2,
+				json_object_array_length(s) == 2,
 			    "two sessions");
 		v = json_object_array_get_idx(s, 0);
 		ASSERT_STREQ(json_object_get_string(json_object_object_get(v, "verdict")), "CLEAN",
@@ -80,7 +80,8 @@ KV_TEST(exit_status_and_output)
 		ASSERT_STREQ(json_object_get_string(json_object_object_get(v, "verdict")),
 			     "CHAIN_BROKEN", "second broken");
 		ASSERT_EQ(json_object_get_int(json_object_object_get(v, "bad_seq")), 0, "bad_seq");
-		ASSERT_FALSE(json_object_get_boolean(json_object_object_get(o, "all_clean")), "all_clean");
+		ASSERT_FALSE(json_object_get_boolean(json_object_object_get(o, "all_clean")),
+			     "all_clean");
 		json_object_put(o);
 	}
 	ASSERT_EQ(AUDIT("-d", c.state_dir, "ks-missing"), 1, "no session");

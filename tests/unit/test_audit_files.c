@@ -30,14 +30,14 @@ KV_TEST(garbage_files)
 		enum kv_verdict want;
 		const char *reason;
 	} cases[] = {
-		{ "ks-empty", "", 0, KV_MALFORMED, "empty file" },
-		{ "ks-text", "hello world\nsecond line\n", 24, KV_MALFORMED, "not a receipt chain" },
-		{ "ks-noeol", "hello", 5, KV_MALFORMED, "no complete line" },
-		{ "ks-json", "{\"a\":1}\n", 8, KV_MALFORMED, "expected '{\"hash\":\"'" },
-		{ "ks-nul", "\0\0\0\0", 4, KV_TRUNCATED, "torn last line" },
-		{ "ks-v2", "{\"v\":2,\"receipt\":{}}\n{\"v\":2}\n", 29, KV_UNSUPPORTED_VERSION,
-		  "version 2" },
-		{ "ks-binary", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, KV_MALFORMED, "line 1" },
+	    {"ks-empty", "", 0, KV_MALFORMED, "empty file"},
+	    {"ks-text", "hello world\nsecond line\n", 24, KV_MALFORMED, "not a receipt chain"},
+	    {"ks-noeol", "hello", 5, KV_MALFORMED, "no complete line"},
+	    {"ks-json", "{\"a\":1}\n", 8, KV_MALFORMED, "expected '{\"hash\":\"'"},
+	    {"ks-nul", "\0\0\0\0", 4, KV_TRUNCATED, "torn last line"},
+	    {"ks-v2", "{\"v\":2,\"receipt\":{}}\n{\"v\":2}\n", 29, KV_UNSUPPORTED_VERSION,
+	     "version 2"},
+	    {"ks-binary", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, KV_MALFORMED, "line 1"},
 	};
 	struct kv_audit_result r;
 	struct rc_chain c;
@@ -66,7 +66,7 @@ KV_TEST(garbage_files)
 	/* a chain followed by a garbage line */
 	memcpy(buf, c.data, c.len);
 	memcpy(buf + c.len, "garbage\n", 8);
-	ASSERT_EQ(audit_bytes(&c, "ks-tail", buf, c.len + 8, &r), KV_CHAIN_BROKEN, "garbage tail");
+	ASSERT_EQ(audit_bytes(&c, RC_SESSION, buf, c.len + 8, &r), KV_CHAIN_BROKEN, "garbage tail");
 	ASSERT_EQ(r.bad_seq, c.n, "after the last receipt");
 	/* the chain under another session's name */
 	ASSERT_EQ(audit_bytes(&c, "ks-renamed", c.data, c.len, &r), KV_CHAIN_BROKEN, "renamed");
@@ -151,14 +151,19 @@ KV_TEST(profile_drift)
 	struct kv_audit_result r;
 	struct rc_chain c;
 
-	if (!ASSERT_OK(rc_make(&c, "a", &(struct rc_spec){ .profile = true }), "make"))
+	if (!ASSERT_OK(rc_make(&c, "a", &(struct rc_spec){.profile = true}), "make"))
 		return;
 	ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_CLEAN, "regenerates");
 	ASSERT_TRUE(r.profile_checked, "checked");
 	ASSERT_STREQ(r.profile_sha256, r.profile_regenerated, "same hash");
 	rc_free(&c);
-	if (!ASSERT_OK(rc_make(&c, "b", &(struct rc_spec){ .profile_sha256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" }),
-		       "make"))
+	if (!ASSERT_OK(
+		rc_make(
+		    &c, "b",
+		    &(struct rc_spec){
+			.profile_sha256 =
+			    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}),
+		"make"))
 		return;
 	ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_PROFILE_DRIFT, "drift");
 	ASSERT_EQ(r.bad_seq, 0, "the genesis");
@@ -178,9 +183,9 @@ static int sha256sum_check(const char *dir)
 
 KV_TEST(export_bundle)
 {
-	static const char *const files[] = { RC_SESSION ".jsonl", "checkpoints.jsonl", "pubkey.pem",
-					     "audit.json", "verify-receipts.py", "VERIFY.md",
-					     "SHA256SUMS" };
+	static const char *const files[] = {RC_SESSION ".jsonl", "checkpoints.jsonl",  "pubkey.pem",
+					    "audit.json",	 "verify-receipts.py", "VERIFY.md",
+					    "SHA256SUMS"};
 	char out[PATH_MAX], path[PATH_MAX], err[PATH_MAX + 64], cmd[3 * PATH_MAX], *data;
 	struct kv_audit_result r;
 	struct rc_chain c;
@@ -211,14 +216,16 @@ KV_TEST(export_bundle)
 	}
 	kv_store_path(path, sizeof(path), "%s/VERIFY.md", out);
 	if (ASSERT_OK(kv_store_read(path, &data, &len), "VERIFY.md")) {
-		ASSERT_HAS_SUBSTR(data, "python3 verify-receipts.py " RC_SESSION ".jsonl pubkey.pem",
+		ASSERT_HAS_SUBSTR(data,
+				  "python3 verify-receipts.py " RC_SESSION ".jsonl pubkey.pem",
 				  "instructions");
 		ASSERT_HAS_SUBSTR(data, kv_receipt_key_id(c.key), "key id");
 		free(data);
 	}
 	ASSERT_EQ(sha256sum_check(out), 0, "SHA256SUMS");
 	/* the bundle verifies on its own */
-	snprintf(cmd, sizeof(cmd), "cd '%.4000s' && python3 verify-receipts.py " RC_SESSION ".jsonl pubkey.pem", out);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%.4000s' && python3 verify-receipts.py " RC_SESSION ".jsonl pubkey.pem", out);
 	p = popen(cmd, "r");
 	if (ASSERT_OK_PTR(p, "popen")) {
 		len = fread(err, 1, sizeof(err) - 1, p);
@@ -233,5 +240,70 @@ KV_TEST(export_bundle)
 	kv_store_path(out, sizeof(out), "%s/bundle2", kvtest_tmpdir());
 	ASSERT_EQ(kv_audit_export(c.state_dir, "ks-none", NULL, out, &r, err, sizeof(err)), -ENOENT,
 		  "no session");
+	rc_free(&c);
+}
+
+/* Chains larger than the audit's read buffer (1 MiB): lines straddle reads, a
+ * big receipt needs the buffer to grow, a line over the limit is refused. */
+KV_TEST(large_chain_streamed)
+{
+	char dir[PATH_MAX], *big, *copy;
+	struct kv_chain_opts o = {.session_id = RC_SESSION, .checkpoint_every = 500};
+	struct kv_audit_result r;
+	struct rc_chain c = {0};
+	struct json_object *f;
+	struct kv_chain *ch;
+	size_t i, mid;
+
+	kv_store_path(dir, sizeof(dir), "%s/s", kvtest_tmpdir());
+	o.state_dir = dir;
+	if (!ASSERT_OK(kv_chain_create(&o, NULL, &ch), "create"))
+		return;
+	big = malloc(900 * 1024);
+	memset(big, 'x', 900 * 1024 - 1);
+	big[900 * 1024 - 1] = 0;
+	f = json_object_new_object();
+	json_object_object_add(f, "blob", json_object_new_string(big)); /* line 1 + 2 > 1 MiB */
+	ASSERT_OK(kv_chain_append(ch, "FALCO_ALERT", f, 0), "big receipt");
+	for (i = 0; i < 8000; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "port", json_object_new_int((int)i));
+		ASSERT_OK(kv_chain_append(ch, "EGRESS_DENY", f, 0), "append");
+	}
+	ASSERT_OK(kv_chain_close(ch, NULL), "close");
+	ASSERT_OK(kv_audit_session(dir, RC_SESSION, NULL, &r), "audit");
+	ASSERT_EQ(r.verdict, KV_CLEAN, "clean");
+	kv_store_session_path(c.path, sizeof(c.path), dir, RC_SESSION);
+	if (!ASSERT_OK(rc_load(&c), "load") || !ASSERT_GE(c.len, 3u << 20, "several MiB"))
+		goto out;
+	ASSERT_EQ(r.receipts, c.n, "every receipt");
+	copy = malloc(c.len);
+	/* a flip in every 1 MiB window is found at its receipt */
+	for (mid = 1; mid < c.n; mid += c.n / 7) {
+		memcpy(copy, c.data, c.len);
+		copy[c.off[mid] + 20] ^= 1;
+		ASSERT_OK(rc_write_file(c.path, copy, c.len), "write");
+		ASSERT_OK(kv_audit_session(dir, RC_SESSION, NULL, &r), "audit");
+		ASSERT_EQ(r.verdict, KV_CHAIN_BROKEN, "flip");
+		ASSERT_EQ(r.bad_seq, mid, "at its receipt");
+	}
+	/* torn at the end of a big file */
+	ASSERT_OK(rc_write_file(c.path, c.data, c.len - 10), "torn");
+	ASSERT_OK(kv_audit_session(dir, RC_SESSION, NULL, &r), "audit");
+	ASSERT_EQ(r.verdict, KV_TRUNCATED, "torn");
+	ASSERT_EQ(r.bad_seq, c.n - 1, "last receipt");
+	/* a line over the 1 MiB limit after the genesis */
+	free(copy);
+	copy = malloc(c.off[1] + (3u << 20));
+	memcpy(copy, c.data, c.off[1]);
+	memset(copy + c.off[1], 'y', 3u << 20);
+	copy[c.off[1] + (3u << 20) - 1] = '\n';
+	ASSERT_OK(rc_write_file(c.path, copy, c.off[1] + (3u << 20)), "long line");
+	ASSERT_OK(kv_audit_session(dir, RC_SESSION, NULL, &r), "audit");
+	ASSERT_EQ(r.verdict, KV_CHAIN_BROKEN, "long line");
+	ASSERT_EQ(r.bad_seq, 1, "after the genesis");
+	free(copy);
+out:
+	free(big);
 	rc_free(&c);
 }

@@ -11,8 +11,8 @@
 #include "kvtest.h"
 #include "test_falco_util.h"
 
-#define S1 "ks-20260701T101500Z-1a2b3c4d"
-#define S2 "ks-20260701T101733Z-99ffe001"
+#define S1  "ks-20260701T101500Z-1a2b3c4d"
+#define S2  "ks-20260701T101733Z-99ffe001"
 #define SEC 1000000000ull
 
 struct seen {
@@ -50,32 +50,30 @@ static void on_bad(unsigned long lineno, const char *why, void *ctx)
 	s->nbad++;
 }
 
-static const struct kv_falco_reader_ops ops = { .alert = on_alert, .bad_line = on_bad };
+static const struct kv_falco_reader_ops ops = {.alert = on_alert, .bad_line = on_bad};
 
 /* What mixed.jsonl holds, line by line (see tests/data/falco/alerts/README.md). */
 static const struct {
 	const char *rule, *session, *from;
 	int64_t pid;
 } want_alerts[] = {
-	{ "KavachOS network activity by read-only agent", S1, "thread.cgroups", 4242 },
-	{ "KavachOS credential file read by agent", S1, "proc.env[KAVACHOS_SESSION_ID]", 4242 },
-	{ "KavachOS file transfer tool run by agent", S1, "proc.aenv[KAVACHOS_SESSION_ID]", 4310 },
-	{ "KavachOS link created without packages", S1, "thread.cgroups", 4242 },
-	{ "KavachOS exec by read-only agent", S2, "thread.cgroups", 4400 },
-	{ "Terminal shell in container", "", NULL, 5150 },
-	{ "KavachOS process control without swarm", S2, "output", -1 },
-	{ "KavachOS outbound connection to unusual port", S2, "proc.env[KAVACHOS_SESSION_ID]", 4242 },
+    {"KavachOS network activity by read-only agent", S1, "thread.cgroups", 4242},
+    {"KavachOS credential file read by agent", S1, "proc.env[KAVACHOS_SESSION_ID]", 4242},
+    {"KavachOS file transfer tool run by agent", S1, "proc.aenv[KAVACHOS_SESSION_ID]", 4310},
+    {"KavachOS link created without packages", S1, "thread.cgroups", 4242},
+    {"KavachOS exec by read-only agent", S2, "thread.cgroups", 4400},
+    {"Terminal shell in container", "", NULL, 5150},
+    {"KavachOS process control without swarm", S2, "output", -1},
+    {"KavachOS outbound connection to unusual port", S2, "proc.env[KAVACHOS_SESSION_ID]", 4242},
 };
 
 static const struct {
 	unsigned long line;
 	const char *why;
 } want_bad[] = {
-	{ 2, "not a Falco alert: not JSON" },
-	{ 4, "not a Falco alert: not JSON (truncated" },
-	{ 6, "not a Falco alert: missing \"rule\"" },
-	{ 12, "line longer than 2048 bytes" },
-	{ 13, "unknown priority \"Severe\"" },
+    {2, "not a Falco alert: not JSON"},		{4, "not a Falco alert: not JSON (truncated"},
+    {6, "not a Falco alert: missing \"rule\""}, {12, "line longer than 2048 bytes"},
+    {13, "unknown priority \"Severe\""},
 };
 
 static void check_mixed(const struct seen *s, const struct kv_falco_reader *r)
@@ -108,7 +106,7 @@ KV_TEST(recorded_lines_in_one_piece)
 {
 	size_t len;
 	char *text = tf_slurp(tf_path("tests/data/falco/alerts/mixed.jsonl"), &len);
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct kv_falco_reader *r;
 
 	if (!ASSERT_OK_PTR(text, "read"))
@@ -125,14 +123,14 @@ KV_TEST(recorded_lines_in_one_piece)
 /* Split anywhere, delivered byte-wise or in odd chunks: same result. */
 KV_TEST(recorded_lines_in_any_split)
 {
-	static const size_t chunks[] = { 1, 2, 7, 61, 1000, 4099 };
+	static const size_t chunks[] = {1, 2, 7, 61, 1000, 4099};
 	size_t len, c;
 	char *text = tf_slurp(tf_path("tests/data/falco/alerts/mixed.jsonl"), &len);
 
 	if (!ASSERT_OK_PTR(text, "read"))
 		return;
 	for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-		struct seen s = { 0 };
+		struct seen s = {0};
 		struct kv_falco_reader *r = kv_falco_reader_new(2048, &ops, &s);
 		size_t off;
 
@@ -151,7 +149,7 @@ KV_TEST(recorded_lines_from_a_pipe)
 {
 	size_t len, off = 0;
 	char *text = tf_slurp(tf_path("tests/data/falco/alerts/mixed.jsonl"), &len);
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct kv_falco_reader *r;
 	int p[2];
 	pid_t pid;
@@ -186,8 +184,9 @@ KV_TEST(recorded_lines_from_a_pipe)
 
 KV_TEST(truncated_last_line_is_reported)
 {
-	const char *line = "{\"rule\":\"x\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-07-01T";
-	struct seen s = { 0 };
+	const char *line =
+	    "{\"rule\":\"x\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-07-01T";
+	struct seen s = {0};
 	struct kv_falco_reader *r = kv_falco_reader_new(0, &ops, &s);
 
 	kv_falco_reader_feed(r, line, strlen(line));
@@ -202,7 +201,7 @@ KV_TEST(oversized_line_does_not_eat_the_next)
 {
 	const char *good = "{\"rule\":\"r\",\"priority\":\"Debug\",\"output\":\"o\","
 			   "\"time\":\"2026-07-01T10:00:00Z\",\"output_fields\":{}}\n";
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct kv_falco_reader *r = kv_falco_reader_new(100, &ops, &s);
 	char big[1000];
 	int i;
@@ -225,25 +224,30 @@ KV_TEST(parse_rejects_malformed_alerts)
 	static const struct {
 		const char *line, *why;
 	} cases[] = {
-		{ "", "empty" },
-		{ "[1,2]", "not a JSON object" },
-		{ "{\"rule\":\"r\"} trailing", "trailing data" },
-		{ "{\"rule\":\"r\",\"priority\":\"Notice\",\"time\":\"2026-07-01T10:00:00Z\"}",
-		  "missing \"output\"" },
-		{ "{\"rule\":7,\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-07-01T10:00:00Z\"}",
-		  "\"rule\" is not a string" },
-		{ "{\"rule\":\"\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-07-01T10:00:00Z\"}",
-		  "empty \"rule\"" },
-		{ "{\"rule\":\"r\",\"priority\":\"Loud\",\"output\":\"o\",\"time\":\"2026-07-01T10:00:00Z\"}",
-		  "unknown priority" },
-		{ "{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"yesterday\"}",
-		  "bad time" },
-		{ "{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-13-01T10:00:00Z\"}",
-		  "bad time" },
-		{ "{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-07-01T10:00:00Z\","
-		  "\"output_fields\":[]}",
-		  "\"output_fields\" is not an object" },
-		{ "{'rule':'r'}", "not JSON" },
+	    {"", "empty"},
+	    {"[1,2]", "not a JSON object"},
+	    {"{\"rule\":\"r\"} trailing", "trailing data"},
+	    {"{\"rule\":\"r\",\"priority\":\"Notice\",\"time\":\"2026-07-01T10:00:00Z\"}",
+	     "missing \"output\""},
+	    {"{\"rule\":7,\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-07-01T10:00:"
+	     "00Z\"}",
+	     "\"rule\" is not a string"},
+	    {"{\"rule\":\"\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-07-01T10:00:"
+	     "00Z\"}",
+	     "empty \"rule\""},
+	    {"{\"rule\":\"r\",\"priority\":\"Loud\",\"output\":\"o\",\"time\":\"2026-07-01T10:00:"
+	     "00Z\"}",
+	     "unknown priority"},
+	    {"{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"yesterday\"}",
+	     "bad time"},
+	    {"{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-13-01T10:00:"
+	     "00Z\"}",
+	     "bad time"},
+	    {"{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"time\":\"2026-07-01T10:00:"
+	     "00Z\","
+	     "\"output_fields\":[]}",
+	     "\"output_fields\" is not an object"},
+	    {"{'rule':'r'}", "not JSON"},
 	};
 	struct kv_falco_alert a;
 	char err[256];
@@ -261,10 +265,11 @@ KV_TEST(parse_rejects_malformed_alerts)
 
 KV_TEST(parse_fields_and_time)
 {
-	const char *line = "{\"hostname\":\"h\",\"output\":\"o\",\"priority\":\"informational\","
-			   "\"rule\":\"r\",\"source\":\"syscall\",\"tags\":[\"a\"],"
-			   "\"time\":\"2026-07-01T10:15:02.118274310Z\",\"output_fields\":"
-			   "{\"proc.pid\":\"77\",\"thread.cgroups\":\"cpu=/ks-$$$,memory=/x/ks-ok_1\"}}";
+	const char *line =
+	    "{\"hostname\":\"h\",\"output\":\"o\",\"priority\":\"informational\","
+	    "\"rule\":\"r\",\"source\":\"syscall\",\"tags\":[\"a\"],"
+	    "\"time\":\"2026-07-01T10:15:02.118274310Z\",\"output_fields\":"
+	    "{\"proc.pid\":\"77\",\"thread.cgroups\":\"cpu=/ks-$$$,memory=/x/ks-ok_1\"}}";
 	struct kv_falco_alert a;
 	char err[256];
 
@@ -282,7 +287,8 @@ KV_TEST(parse_fields_and_time)
 KV_TEST(spoofed_environment_loses_to_cgroup)
 {
 	size_t len;
-	char *text = tf_slurp(tf_path("tests/data/falco/alerts/spoofed_session.jsonl"), &len), err[256];
+	char *text = tf_slurp(tf_path("tests/data/falco/alerts/spoofed_session.jsonl"), &len),
+	     err[256];
 	struct kv_falco_alert a;
 	struct json_object *f;
 
@@ -305,7 +311,8 @@ KV_TEST(spoofed_environment_loses_to_cgroup)
 KV_TEST(receipt_fields_are_canonical)
 {
 	size_t len;
-	char *text = tf_slurp(tf_path("tests/data/falco/alerts/mixed.jsonl"), &len), *line, *save = NULL;
+	char *text = tf_slurp(tf_path("tests/data/falco/alerts/mixed.jsonl"), &len), *line,
+	     *save = NULL;
 	unsigned n = 0;
 
 	if (!ASSERT_OK_PTR(text, "read"))
@@ -321,14 +328,16 @@ KV_TEST(receipt_fields_are_canonical)
 		f = kv_falco_alert_receipt_fields(&a);
 		canon = kv_json_canonical(f, &clen);
 		ASSERT_OK_PTR(canon, "canonical JSON (no floats)");
-		ASSERT_STREQ(json_object_get_string(json_object_object_get(f, "rule")), a.rule, "rule");
+		ASSERT_STREQ(json_object_get_string(json_object_object_get(f, "rule")), a.rule,
+			     "rule");
 		ASSERT_STREQ(json_object_get_string(json_object_object_get(f, "output")), a.output,
 			     "output");
 		of = json_object_object_get(f, "output_fields");
 		ASSERT_TRUE(json_object_is_type(of, json_type_object), "output_fields");
 		if (!strcmp(a.rule, "Terminal shell in container"))
-			ASSERT_STREQ(json_object_get_string(json_object_object_get(of, "proc.fdusage")),
-				     "0.015625", "float as text");
+			ASSERT_STREQ(
+			    json_object_get_string(json_object_object_get(of, "proc.fdusage")),
+			    "0.015625", "float as text");
 		ASSERT_EQ(json_object_get_int64(json_object_object_get(f, "time_ns")),
 			  (int64_t)a.time_ns, "time_ns");
 		ASSERT_STREQ(json_object_get_string(json_object_object_get(f, "priority")),
@@ -362,7 +371,8 @@ KV_TEST(rate_limit_signals_once_per_burst)
 	ASSERT_EQ(kv_falco_rate_hit(&r, t0 + 200 * SEC), KV_FALCO_RATE_OK, "after a pause");
 	ASSERT_EQ(kv_falco_rate_count(&r, t0 + 200 * SEC), 1, "window drained");
 	for (i = 1; i < 5; i++)
-		ASSERT_EQ(kv_falco_rate_hit(&r, t0 + 200 * SEC + (uint64_t)i), KV_FALCO_RATE_OK, "5");
+		ASSERT_EQ(kv_falco_rate_hit(&r, t0 + 200 * SEC + (uint64_t)i), KV_FALCO_RATE_OK,
+			  "5");
 	ASSERT_EQ(kv_falco_rate_hit(&r, t0 + 201 * SEC), KV_FALCO_RATE_EXCEEDED, "second burst");
 	ASSERT_EQ(r.exceeded, 2, "two bursts");
 }
@@ -386,7 +396,8 @@ KV_TEST(rate_limit_window_edges)
 	ASSERT_EQ(json_object_get_int(json_object_object_get(f, "alerts")), 3, "alerts");
 	ASSERT_EQ(json_object_get_int(json_object_object_get(f, "limit")), 2, "limit");
 	ASSERT_EQ(json_object_get_int(json_object_object_get(f, "window_s")), 10, "window");
-	ASSERT_STREQ(json_object_get_string(json_object_object_get(f, "source")), "falco", "source");
+	ASSERT_STREQ(json_object_get_string(json_object_object_get(f, "source")), "falco",
+		     "source");
 	json_object_put(f);
 	kv_falco_rate_init(&r, 1000, 0);
 	ASSERT_EQ(r.limit, KV_FALCO_RATE_MAX_LIMIT, "limit capped");
@@ -399,7 +410,8 @@ KV_TEST(rate_limit_window_edges)
 KV_TEST(rate_is_per_session)
 {
 	size_t len;
-	char *text = tf_slurp(tf_path("tests/data/falco/alerts/mixed.jsonl"), &len), *line, *save = NULL;
+	char *text = tf_slurp(tf_path("tests/data/falco/alerts/mixed.jsonl"), &len), *line,
+	     *save = NULL;
 	struct kv_falco_rate r1, r2;
 	unsigned n1 = 0, n2 = 0;
 
@@ -416,8 +428,9 @@ KV_TEST(rate_is_per_session)
 		if (!strcmp(a.session_id, S1)) {
 			n1++;
 			ASSERT_EQ(kv_falco_rate_hit(&r1, a.time_ns),
-				  n1 == 4 ? KV_FALCO_RATE_EXCEEDED : n1 > 4 ? KV_FALCO_RATE_STILL_EXCEEDED
-									   : KV_FALCO_RATE_OK,
+				  n1 == 4  ? KV_FALCO_RATE_EXCEEDED
+				  : n1 > 4 ? KV_FALCO_RATE_STILL_EXCEEDED
+					   : KV_FALCO_RATE_OK,
 				  "S1");
 		} else if (!strcmp(a.session_id, S2)) {
 			n2++;

@@ -11,7 +11,7 @@
 #include "kvtest.h"
 #include "test_falco_util.h"
 
-static const uint32_t masks[] = { 0, 0xFF, 0xFFFF, 0xFF0000, 0xFFFFFF };
+static const uint32_t masks[] = {0, 0xFF, 0xFFFF, 0xFF0000, 0xFFFFFF};
 
 static struct kv_falco_ruleset *build(const char *dir, enum kv_domain d, uint32_t mask)
 {
@@ -78,14 +78,18 @@ KV_TEST(every_rule_is_scoped_and_names_its_session)
 				return;
 			o = kv_falco_ruleset_json(rs);
 			rules = json_object_object_get(o, "rules");
-			ASSERT_EQ(json_object_array_length(rules), kv_falco_ruleset_count(rs, "rule"),
-				  "json rules");
+			ASSERT_EQ(json_object_array_length(rules),
+				  kv_falco_ruleset_count(rs, "rule"), "json rules");
 			for (i = 0; i < json_object_array_length(rules); i++) {
 				struct json_object *r = json_object_array_get_idx(rules, i);
-				const char *name = json_object_get_string(json_object_object_get(r, "name"));
-				const char *cond = json_object_get_string(json_object_object_get(r, "condition"));
-				const char *out = json_object_get_string(json_object_object_get(r, "output"));
-				const char *tags = json_object_to_json_string(json_object_object_get(r, "tags"));
+				const char *name =
+				    json_object_get_string(json_object_object_get(r, "name"));
+				const char *cond =
+				    json_object_get_string(json_object_object_get(r, "condition"));
+				const char *out =
+				    json_object_get_string(json_object_object_get(r, "output"));
+				const char *tags =
+				    json_object_to_json_string(json_object_object_get(r, "tags"));
 
 				ASSERT_HAS_SUBSTR(cond, "kavachos_session", name);
 				ASSERT_HAS_SUBSTR(out, "session=%" KV_FALCO_SESSION_FIELD, name);
@@ -117,7 +121,8 @@ static char *priority_of(enum kv_domain d, uint32_t mask, const char *rule)
 		struct json_object *r = json_object_array_get_idx(rules, i);
 
 		if (!strcmp(json_object_get_string(json_object_object_get(r, "name")), rule))
-			prio = strdup(json_object_get_string(json_object_object_get(r, "priority")));
+			prio =
+			    strdup(json_object_get_string(json_object_object_get(r, "priority")));
 	}
 	json_object_put(o);
 	kv_falco_ruleset_free(rs);
@@ -132,66 +137,67 @@ KV_TEST(mask_picks_rules_and_priorities)
 		const char *rule;
 		const char *priority; /* NULL: not rendered */
 	} cases[] = {
-		{ KV_DOMAIN_GENERAL, 0, "KavachOS network activity by read-only agent", "CRITICAL" },
-		{ KV_DOMAIN_GENERAL, 0xFF, "KavachOS network activity by read-only agent", NULL },
-		{ KV_DOMAIN_GENERAL, 0, "KavachOS exec by read-only agent", "CRITICAL" },
-		{ KV_DOMAIN_GENERAL, 0x100, "KavachOS exec by read-only agent", NULL },
-		{ KV_DOMAIN_GENERAL, 0x100, "KavachOS interactive shell spawned by agent", "ERROR" },
-		{ KV_DOMAIN_GENERAL, 0, "KavachOS interactive shell spawned by agent", NULL },
-		{ KV_DOMAIN_GENERAL, 0, "KavachOS link created without packages", "WARNING" },
-		{ KV_DOMAIN_GENERAL, 1u << 13, "KavachOS link created without packages", NULL },
-		{ KV_DOMAIN_GENERAL, 1u << 14, "KavachOS process control without swarm", NULL },
-		{ KV_DOMAIN_GENERAL, 1u << 15, "KavachOS execveat without codegen", NULL },
-		{ KV_DOMAIN_GENERAL, 1u << 8, "KavachOS execveat without codegen", "WARNING" },
-		{ KV_DOMAIN_GENERAL, 1u << 0, "KavachOS credential file read by agent", "WARNING" },
-		{ KV_DOMAIN_GENERAL, 1u << 1, "KavachOS credential file read by agent", "CRITICAL" },
-		{ KV_DOMAIN_GENERAL, 0, "KavachOS privileged operation by agent", "CRITICAL" },
-		{ KV_DOMAIN_GENERAL, 0xFF, "KavachOS privileged operation by agent", "ERROR" },
-		{ KV_DOMAIN_GENERAL, 1u << 12, "KavachOS file transfer tool run by agent", "NOTICE" },
-		{ KV_DOMAIN_GENERAL, 1u << 8, "KavachOS file transfer tool run by agent", "ERROR" },
-		{ KV_DOMAIN_GENERAL, 1u << 6,
-		  "KavachOS loopback connection without registered services", NULL },
-		{ KV_DOMAIN_GENERAL, 1u << 8,
-		  "KavachOS loopback connection without registered services", "WARNING" },
-		{ KV_DOMAIN_GENERAL, 0xFF0000, "KavachOS AIS sentence injection by agent", NULL },
-		{ KV_DOMAIN_MARITIME, 0xFF, "KavachOS AIS sentence injection by agent", "CRITICAL" },
-		{ KV_DOMAIN_MARITIME, 0xFF,
-		  "KavachOS NMEA serial device opened for writing by agent", "CRITICAL" },
-		{ KV_DOMAIN_MARITIME, 0x00FF0000,
-		  "KavachOS NMEA serial device opened for writing by agent", "NOTICE" },
-		{ KV_DOMAIN_MARITIME, 1u << 16,
-		  "KavachOS NMEA serial device opened for writing by agent", "NOTICE" },
-		{ KV_DOMAIN_MARITIME, 1u << 17,
-		  "KavachOS NMEA serial device opened for writing by agent", "CRITICAL" },
-		{ KV_DOMAIN_MARITIME, 1u << 16, "KavachOS NMEA serial line reconfigured by agent", NULL },
-		{ KV_DOMAIN_MARITIME, 0, "KavachOS crew or STCW data accessed by agent", "ERROR" },
-		{ KV_DOMAIN_MARITIME, 0xFF, "KavachOS crew or STCW data accessed by agent", "WARNING" },
-		{ KV_DOMAIN_LOGISTICS, 0xFF, "KavachOS eBL document written by agent", "ERROR" },
-		{ KV_DOMAIN_LOGISTICS, 1u << 16, "KavachOS eBL document written by agent", "NOTICE" },
-		{ KV_DOMAIN_LOGISTICS, 1u << 18,
-		  "KavachOS EDI interchange sent over the network by agent", "NOTICE" },
-		{ KV_DOMAIN_LOGISTICS, 1u << 16,
-		  "KavachOS EDI interchange sent over the network by agent", "WARNING" },
-		{ KV_DOMAIN_OT, 0xFF, "KavachOS Modbus TCP write by agent", "CRITICAL" },
-		{ KV_DOMAIN_OT, 0xFF0000, "KavachOS Modbus TCP write by agent", "WARNING" },
-		{ KV_DOMAIN_OT, 0xFF, "KavachOS realtime scheduler change by agent", "ERROR" },
-		{ KV_DOMAIN_OT, 1u << 16, "KavachOS realtime scheduler change by agent", NULL },
-		{ KV_DOMAIN_OT, 0xFFFFFF, "KavachOS alarm or safety configuration written by agent",
-		  "CRITICAL" },
-		{ KV_DOMAIN_FINANCE, 0xFF, "KavachOS HSM or key device accessed by agent", "CRITICAL" },
-		{ KV_DOMAIN_FINANCE, 1u << 16, "KavachOS HSM or key device accessed by agent", "NOTICE" },
-		{ KV_DOMAIN_FINANCE, 1u << 17, "KavachOS HSM or key device accessed by agent",
-		  "CRITICAL" },
-		{ KV_DOMAIN_FINANCE, 0xFF, "KavachOS payment endpoint connection by agent", "CRITICAL" },
-		{ KV_DOMAIN_FINANCE, 0xFF0000, "KavachOS payment endpoint connection by agent", "NOTICE" },
+	    {KV_DOMAIN_GENERAL, 0, "KavachOS network activity by read-only agent", "CRITICAL"},
+	    {KV_DOMAIN_GENERAL, 0xFF, "KavachOS network activity by read-only agent", NULL},
+	    {KV_DOMAIN_GENERAL, 0, "KavachOS exec by read-only agent", "CRITICAL"},
+	    {KV_DOMAIN_GENERAL, 0x100, "KavachOS exec by read-only agent", NULL},
+	    {KV_DOMAIN_GENERAL, 0x100, "KavachOS interactive shell spawned by agent", "ERROR"},
+	    {KV_DOMAIN_GENERAL, 0, "KavachOS interactive shell spawned by agent", NULL},
+	    {KV_DOMAIN_GENERAL, 0, "KavachOS link created without packages", "WARNING"},
+	    {KV_DOMAIN_GENERAL, 1u << 13, "KavachOS link created without packages", NULL},
+	    {KV_DOMAIN_GENERAL, 1u << 14, "KavachOS process control without swarm", NULL},
+	    {KV_DOMAIN_GENERAL, 1u << 15, "KavachOS execveat without codegen", NULL},
+	    {KV_DOMAIN_GENERAL, 1u << 8, "KavachOS execveat without codegen", "WARNING"},
+	    {KV_DOMAIN_GENERAL, 1u << 0, "KavachOS credential file read by agent", "WARNING"},
+	    {KV_DOMAIN_GENERAL, 1u << 1, "KavachOS credential file read by agent", "CRITICAL"},
+	    {KV_DOMAIN_GENERAL, 0, "KavachOS privileged operation by agent", "CRITICAL"},
+	    {KV_DOMAIN_GENERAL, 0xFF, "KavachOS privileged operation by agent", "ERROR"},
+	    {KV_DOMAIN_GENERAL, 1u << 12, "KavachOS file transfer tool run by agent", "NOTICE"},
+	    {KV_DOMAIN_GENERAL, 1u << 8, "KavachOS file transfer tool run by agent", "ERROR"},
+	    {KV_DOMAIN_GENERAL, 1u << 6, "KavachOS loopback connection without registered services",
+	     NULL},
+	    {KV_DOMAIN_GENERAL, 1u << 8, "KavachOS loopback connection without registered services",
+	     "WARNING"},
+	    {KV_DOMAIN_GENERAL, 0xFF0000, "KavachOS AIS sentence injection by agent", NULL},
+	    {KV_DOMAIN_MARITIME, 0xFF, "KavachOS AIS sentence injection by agent", "CRITICAL"},
+	    {KV_DOMAIN_MARITIME, 0xFF, "KavachOS NMEA serial device opened for writing by agent",
+	     "CRITICAL"},
+	    {KV_DOMAIN_MARITIME, 0x00FF0000,
+	     "KavachOS NMEA serial device opened for writing by agent", "NOTICE"},
+	    {KV_DOMAIN_MARITIME, 1u << 16,
+	     "KavachOS NMEA serial device opened for writing by agent", "NOTICE"},
+	    {KV_DOMAIN_MARITIME, 1u << 17,
+	     "KavachOS NMEA serial device opened for writing by agent", "CRITICAL"},
+	    {KV_DOMAIN_MARITIME, 1u << 16, "KavachOS NMEA serial line reconfigured by agent", NULL},
+	    {KV_DOMAIN_MARITIME, 0, "KavachOS crew or STCW data accessed by agent", "ERROR"},
+	    {KV_DOMAIN_MARITIME, 0xFF, "KavachOS crew or STCW data accessed by agent", "WARNING"},
+	    {KV_DOMAIN_LOGISTICS, 0xFF, "KavachOS eBL document written by agent", "ERROR"},
+	    {KV_DOMAIN_LOGISTICS, 1u << 16, "KavachOS eBL document written by agent", "NOTICE"},
+	    {KV_DOMAIN_LOGISTICS, 1u << 18,
+	     "KavachOS EDI interchange sent over the network by agent", "NOTICE"},
+	    {KV_DOMAIN_LOGISTICS, 1u << 16,
+	     "KavachOS EDI interchange sent over the network by agent", "WARNING"},
+	    {KV_DOMAIN_OT, 0xFF, "KavachOS Modbus TCP write by agent", "CRITICAL"},
+	    {KV_DOMAIN_OT, 0xFF0000, "KavachOS Modbus TCP write by agent", "WARNING"},
+	    {KV_DOMAIN_OT, 0xFF, "KavachOS realtime scheduler change by agent", "ERROR"},
+	    {KV_DOMAIN_OT, 1u << 16, "KavachOS realtime scheduler change by agent", NULL},
+	    {KV_DOMAIN_OT, 0xFFFFFF, "KavachOS alarm or safety configuration written by agent",
+	     "CRITICAL"},
+	    {KV_DOMAIN_FINANCE, 0xFF, "KavachOS HSM or key device accessed by agent", "CRITICAL"},
+	    {KV_DOMAIN_FINANCE, 1u << 16, "KavachOS HSM or key device accessed by agent", "NOTICE"},
+	    {KV_DOMAIN_FINANCE, 1u << 17, "KavachOS HSM or key device accessed by agent",
+	     "CRITICAL"},
+	    {KV_DOMAIN_FINANCE, 0xFF, "KavachOS payment endpoint connection by agent", "CRITICAL"},
+	    {KV_DOMAIN_FINANCE, 0xFF0000, "KavachOS payment endpoint connection by agent",
+	     "NOTICE"},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *p = priority_of(cases[i].d, cases[i].mask, cases[i].rule), tag[256];
 
-		snprintf(tag, sizeof(tag), "%s/0x%08x/%s", kv_domain_name(cases[i].d), cases[i].mask,
-			 cases[i].rule);
+		snprintf(tag, sizeof(tag), "%s/0x%08x/%s", kv_domain_name(cases[i].d),
+			 cases[i].mask, cases[i].rule);
 		if (cases[i].priority)
 			ASSERT_STREQ(p, cases[i].priority, tag);
 		else
@@ -240,10 +246,12 @@ KV_TEST(refuses_bad_inputs)
 					 sizeof(err)),
 		  -EINVAL, "reserved bits");
 	ASSERT_HAS_SUBSTR(err, "bits 24-31 are reserved", "message");
-	ASSERT_EQ(kv_falco_ruleset_build(tf_path("falco"), KV_DOMAIN_COUNT, 0, &rs, err, sizeof(err)),
-		  -EINVAL, "domain");
-	ASSERT_EQ(kv_falco_ruleset_build(kvtest_tmpdir(), KV_DOMAIN_GENERAL, 0, &rs, err, sizeof(err)),
-		  -ENOENT, "no templates");
+	ASSERT_EQ(
+	    kv_falco_ruleset_build(tf_path("falco"), KV_DOMAIN_COUNT, 0, &rs, err, sizeof(err)),
+	    -EINVAL, "domain");
+	ASSERT_EQ(
+	    kv_falco_ruleset_build(kvtest_tmpdir(), KV_DOMAIN_GENERAL, 0, &rs, err, sizeof(err)),
+	    -ENOENT, "no templates");
 	ASSERT_HAS_SUBSTR(err, "general.yaml", "names the template");
 	ASSERT_NULL(rs, "nothing built");
 }
@@ -251,9 +259,9 @@ KV_TEST(refuses_bad_inputs)
 /* A copy of falco/ in the test's tmpdir with one template changed. */
 static const char *template_copy(const char *file, const char *from, const char *to)
 {
-	static const char *const names[] = { "fields.txt", "field_args.txt", "general.yaml",
-					     "maritime.yaml", "logistics.yaml", "ot.yaml",
-					     "finance.yaml" };
+	static const char *const names[] = {"fields.txt",    "field_args.txt", "general.yaml",
+					    "maritime.yaml", "logistics.yaml", "ot.yaml",
+					    "finance.yaml"};
 	static char dir[4096];
 	size_t i;
 
@@ -290,8 +298,8 @@ static const char *template_copy(const char *file, const char *from, const char 
 
 KV_TEST(validator_catches_a_broken_template)
 {
-	const char *dir = template_copy("maritime.yaml", "fd.name icontains stcw",
-					"fd.nmae icontains stcw");
+	const char *dir =
+	    template_copy("maritime.yaml", "fd.name icontains stcw", "fd.nmae icontains stcw");
 	struct kv_falco_ruleset *rs;
 	char *yaml = NULL;
 
@@ -304,10 +312,12 @@ KV_TEST(validator_catches_a_broken_template)
 		struct kv_falco_validator *v;
 		char err[512];
 
-		if (ASSERT_OK(kv_falco_validator_new(tf_path("falco"), &v, err, sizeof(err)), err)) {
+		if (ASSERT_OK(kv_falco_validator_new(tf_path("falco"), &v, err, sizeof(err)),
+			      err)) {
 			kv_falco_validator_add_buffer(v, "maritime.yaml", yaml, strlen(yaml));
 			ASSERT_EQ(kv_falco_validator_check(v), 1, "one error");
-			ASSERT_STREQ(kv_falco_validator_diag(v, 0)->name, "kavachos_crew_data", "macro");
+			ASSERT_STREQ(kv_falco_validator_diag(v, 0)->name, "kavachos_crew_data",
+				     "macro");
 			ASSERT_HAS_SUBSTR(kv_falco_validator_diag(v, 0)->msg, "fd.nmae", "field");
 			kv_falco_validator_free(v);
 		}
@@ -318,8 +328,8 @@ KV_TEST(validator_catches_a_broken_template)
 
 KV_TEST(template_errors_name_file_and_line)
 {
-	const char *dir = template_copy("general.yaml", "unless_any: [packages]",
-					"unless_any: [packagez]");
+	const char *dir =
+	    template_copy("general.yaml", "unless_any: [packages]", "unless_any: [packagez]");
 	struct kv_falco_ruleset *rs = NULL;
 	char err[512];
 
@@ -340,7 +350,8 @@ KV_TEST(data_dir_from_environment)
 		ASSERT_HAS_SUBSTR(yaml, "KavachOS HSM or key device accessed by agent", "finance");
 	free(yaml);
 	setenv("KAVACHOS_DATA_DIR", kvtest_tmpdir(), 1);
-	ASSERT_EQ(kv_falco_render(KV_DOMAIN_FINANCE, 0, &yaml, err, sizeof(err)), -ENOENT, "no dir");
+	ASSERT_EQ(kv_falco_render(KV_DOMAIN_FINANCE, 0, &yaml, err, sizeof(err)), -ENOENT,
+		  "no dir");
 	ASSERT_HAS_SUBSTR(err, "KAVACHOS_DATA_DIR", "message");
 }
 
@@ -359,13 +370,14 @@ KV_TEST(cli_prints_writes_and_refuses)
 	char *a, *b, *e;
 
 	{
-		const char *argv[] = { "rules", "--domain=maritime", "--trust-mask=0x00FF0000", NULL };
+		const char *argv[] = {"rules", "--domain=maritime", "--trust-mask=0x00FF0000",
+				      NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, tmp("stdout.yaml"), tmp("err")), KV_EXIT_OK, "print");
 	}
 	{
-		const char *argv[] = { "rules", "--domain", "maritime", "--trust-mask", "16711680",
-				       "--out", tmp("out.yaml"), NULL };
+		const char *argv[] = {"rules",	  "--domain", "maritime",      "--trust-mask",
+				      "16711680", "--out",    tmp("out.yaml"), NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, tmp("stdout2"), tmp("err")), KV_EXIT_OK, "--out");
 	}
@@ -376,26 +388,26 @@ KV_TEST(cli_prints_writes_and_refuses)
 	free(a);
 	free(b);
 	{
-		const char *argv[] = { "rules", "--validate", tmp("out.yaml"), NULL };
+		const char *argv[] = {"rules", "--validate", tmp("out.yaml"), NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, NULL, tmp("err")), KV_EXIT_OK, "CLI output validates");
 	}
 	{
-		const char *argv[] = { "rules", "--json", "--domain=ot", NULL };
+		const char *argv[] = {"rules", "--json", "--domain=ot", NULL};
 		struct json_object *o;
 
 		ASSERT_EQ(tf_run_cli(argv, tmp("out.json"), tmp("err")), KV_EXIT_OK, "json");
 		o = json_object_from_file(tmp("out.json"));
 		if (ASSERT_OK_PTR(o, "parses")) {
-			ASSERT_STREQ(json_object_get_string(json_object_object_get(o, "domain")), "ot",
-				     "domain");
+			ASSERT_STREQ(json_object_get_string(json_object_object_get(o, "domain")),
+				     "ot", "domain");
 			ASSERT_GE(json_object_array_length(json_object_object_get(o, "rules")), 8,
 				  "rules");
 			json_object_put(o);
 		}
 	}
 	{
-		const char *argv[] = { "rules", "--trust-mask=0x1000000", NULL };
+		const char *argv[] = {"rules", "--trust-mask=0x1000000", NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, NULL, tmp("err")), KV_EXIT_USAGE, "reserved");
 		e = tf_slurp(tmp("err"), NULL);
@@ -403,7 +415,7 @@ KV_TEST(cli_prints_writes_and_refuses)
 		free(e);
 	}
 	{
-		const char *argv[] = { "rules", "--domain=space", NULL };
+		const char *argv[] = {"rules", "--domain=space", NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, NULL, tmp("err")), KV_EXIT_USAGE, "domain");
 		e = tf_slurp(tmp("err"), NULL);
@@ -411,7 +423,7 @@ KV_TEST(cli_prints_writes_and_refuses)
 		free(e);
 	}
 	{
-		const char *argv[] = { "rules", "stray", NULL };
+		const char *argv[] = {"rules", "stray", NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, NULL, NULL), KV_EXIT_USAGE, "stray argument");
 	}
@@ -419,8 +431,8 @@ KV_TEST(cli_prints_writes_and_refuses)
 
 KV_TEST(cli_environment_and_flags)
 {
-	const char *argv_env[] = { "rules", NULL };
-	const char *argv_flag[] = { "rules", "--domain=finance", NULL };
+	const char *argv_env[] = {"rules", NULL};
+	const char *argv_flag[] = {"rules", "--domain=finance", NULL};
 	char *text;
 
 	setenv("KAVACHOS_DOMAIN", "logistics", 1);

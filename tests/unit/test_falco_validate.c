@@ -11,7 +11,7 @@
 #include "kvtest.h"
 #include "test_falco_util.h"
 
-#define OFFICIAL "tests/data/falco/official/falco_rules.yaml"
+#define OFFICIAL   "tests/data/falco/official/falco_rules.yaml"
 #define INCUBATING "tests/data/falco/official/falco-incubating_rules.yaml"
 
 static struct kv_falco_validator *validator(void)
@@ -45,7 +45,7 @@ static size_t validate(struct kv_falco_validator *v, const char *const *rel)
 
 KV_TEST(official_rules_validate)
 {
-	static const char *const both[] = { OFFICIAL, INCUBATING, NULL };
+	static const char *const both[] = {OFFICIAL, INCUBATING, NULL};
 	struct kv_falco_validator *v = validator();
 	struct kv_falco_stats st;
 
@@ -64,11 +64,11 @@ KV_TEST(official_rules_validate)
 
 KV_TEST(official_rules_each_file)
 {
-	static const char *const files[] = { OFFICIAL, INCUBATING };
+	static const char *const files[] = {OFFICIAL, INCUBATING};
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		const char *one[] = { files[i], NULL };
+		const char *one[] = {files[i], NULL};
 		struct kv_falco_validator *v = validator();
 
 		if (!v)
@@ -86,39 +86,38 @@ static const struct {
 	const char *msg;
 	const char *token; /* the text at line:col */
 } bad[] = {
-	{ "unknown_field.yaml", "rule", "Unknown field in condition", 6, 26,
-	  "unknown field 'proc.nmae' (did you mean 'proc.name'?)", "proc.nmae" },
-	{ "unbalanced_open.yaml", "rule", "Unbalanced open parenthesis", 5, 24,
-	  "expected a ')' token (unbalanced parentheses)", NULL },
-	{ "unbalanced_close.yaml", "rule", "Unbalanced close parenthesis", 3, 52,
-	  "unexpected ')' (unbalanced parentheses)", ")" },
-	{ "undefined_macro.yaml", "rule", "Undefined macro", 3, 40,
-	  "undefined macro 'user_known_shell'", "user_known_shell" },
-	{ "bad_priority.yaml", "rule", "Bad priority", 5, 13, "invalid priority 'SEVERE'", "SEVERE" },
-	{ "missing_condition.yaml", "rule", "Missing condition", 1, 3,
-	  "missing required key 'condition'", "rule:" },
-	{ "missing_output.yaml", "rule", "Missing output", 1, 3, "missing required key 'output'",
-	  "rule:" },
-	{ "output_unknown_field.yaml", "rule", "Unknown field in output", 4, 36,
-	  "unknown field 'proc.pnmae'", "proc.pnmae" },
-	{ "undefined_list.yaml", "rule", "Undefined list", 3, 49, "undefined list 'shell_binaries'",
-	  "shell_binaries" },
-	{ "macro_cycle.yaml", "macro", "a_uses_b", 1, 10,
-	  "macro references itself: a_uses_b -> b_uses_a -> a_uses_b", "a_uses_b" },
-	{ "append_undefined.yaml", "list", "my_shells", 1, 3,
-	  "append to list 'my_shells', which is not defined before", "list:" },
-	{ "bad_yaml.yaml", NULL, NULL, 3, 12, "invalid YAML", NULL },
-	{ "field_arg.yaml", "rule", "Field argument on a field that takes none", 3, 36,
-	  "field 'proc.name' takes no argument ('[1]')", "proc.name[1]" },
-	{ "required_arg.yaml", "rule", "Field without its required argument", 3, 36,
-	  "field 'thread.cgroup' requires an argument", "thread.cgroup" },
-	{ "macro_bad_field.yaml", "macro", "bad_macro", 4, 10, "unknown field 'fd.nmae'",
-	  "fd.nmae" },
-	{ "operator_newline.yaml", "rule", "Operator followed by a line break", 4, 40,
-	  "expected a valid check operator", "contains" },
-	{ "unknown_key.yaml", "rule", "Misspelled key", 3, 3, "unknown key 'conditon'", "conditon" },
-	{ "container_without_plugin.yaml", "rule", "Container field without the plugin", 3, 36,
-	  "unknown field 'container.id'", "container.id" },
+    {"unknown_field.yaml", "rule", "Unknown field in condition", 6, 26,
+     "unknown field 'proc.nmae' (did you mean 'proc.name'?)", "proc.nmae"},
+    {"unbalanced_open.yaml", "rule", "Unbalanced open parenthesis", 5, 24,
+     "expected a ')' token (unbalanced parentheses)", NULL},
+    {"unbalanced_close.yaml", "rule", "Unbalanced close parenthesis", 3, 52,
+     "unexpected ')' (unbalanced parentheses)", ")"},
+    {"undefined_macro.yaml", "rule", "Undefined macro", 3, 40, "undefined macro 'user_known_shell'",
+     "user_known_shell"},
+    {"bad_priority.yaml", "rule", "Bad priority", 5, 13, "invalid priority 'SEVERE'", "SEVERE"},
+    {"missing_condition.yaml", "rule", "Missing condition", 1, 3,
+     "missing required key 'condition'", "rule:"},
+    {"missing_output.yaml", "rule", "Missing output", 1, 3, "missing required key 'output'",
+     "rule:"},
+    {"output_unknown_field.yaml", "rule", "Unknown field in output", 4, 36,
+     "unknown field 'proc.pnmae'", "proc.pnmae"},
+    {"undefined_list.yaml", "rule", "Undefined list", 3, 49, "undefined list 'shell_binaries'",
+     "shell_binaries"},
+    {"macro_cycle.yaml", "macro", "a_uses_b", 1, 10,
+     "macro references itself: a_uses_b -> b_uses_a -> a_uses_b", "a_uses_b"},
+    {"append_undefined.yaml", "list", "my_shells", 1, 3,
+     "append to list 'my_shells', which is not defined before", "list:"},
+    {"bad_yaml.yaml", NULL, NULL, 3, 12, "invalid YAML", NULL},
+    {"field_arg.yaml", "rule", "Field argument on a field that takes none", 3, 36,
+     "field 'proc.name' takes no argument ('[1]')", "proc.name[1]"},
+    {"required_arg.yaml", "rule", "Field without its required argument", 3, 36,
+     "field 'thread.cgroup' requires an argument", "thread.cgroup"},
+    {"macro_bad_field.yaml", "macro", "bad_macro", 4, 10, "unknown field 'fd.nmae'", "fd.nmae"},
+    {"operator_newline.yaml", "rule", "Operator followed by a line break", 4, 40,
+     "expected a valid check operator", "contains"},
+    {"unknown_key.yaml", "rule", "Misspelled key", 3, 3, "unknown key 'conditon'", "conditon"},
+    {"container_without_plugin.yaml", "rule", "Container field without the plugin", 3, 36,
+     "unknown field 'container.id'", "container.id"},
 };
 
 /* The text of a file at line:col (1-based). */
@@ -141,7 +140,7 @@ KV_TEST(rejects_with_file_item_and_position)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char rel[256], *text;
 		struct kv_falco_validator *v = validator();
-		const char *files[] = { rel, NULL };
+		const char *files[] = {rel, NULL};
 		bool found = false;
 
 		if (!v)
@@ -172,12 +171,12 @@ KV_TEST(rejects_with_file_item_and_position)
 
 KV_TEST(macros_and_lists_resolve_across_files)
 {
-	static const char *const in_order[] = { "tests/data/falco/good/macros.yaml",
-						"tests/data/falco/good/rules.yaml", NULL };
-	static const char *const reversed[] = { "tests/data/falco/good/rules.yaml",
-						"tests/data/falco/good/macros.yaml", NULL };
-	static const char *const overrides[] = { OFFICIAL, "tests/data/falco/good/local_overrides.yaml",
-						 NULL };
+	static const char *const in_order[] = {"tests/data/falco/good/macros.yaml",
+					       "tests/data/falco/good/rules.yaml", NULL};
+	static const char *const reversed[] = {"tests/data/falco/good/rules.yaml",
+					       "tests/data/falco/good/macros.yaml", NULL};
+	static const char *const overrides[] = {OFFICIAL,
+						"tests/data/falco/good/local_overrides.yaml", NULL};
 	struct kv_falco_validator *v;
 
 	v = validator();
@@ -277,8 +276,8 @@ KV_TEST(cli_validate)
 	char *text;
 
 	{
-		const char *argv[] = { "rules", "--validate", tf_path(OFFICIAL), tf_path(INCUBATING),
-				       NULL };
+		const char *argv[] = {"rules", "--validate", tf_path(OFFICIAL), tf_path(INCUBATING),
+				      NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_OK, "official");
 		text = tf_slurp(out, NULL);
@@ -287,14 +286,15 @@ KV_TEST(cli_validate)
 		free(text);
 	}
 	{
-		const char *argv[] = { "rules", "--validate",
-				       tf_path("tests/data/falco/bad/unknown_field.yaml"), NULL };
+		const char *argv[] = {"rules", "--validate",
+				      tf_path("tests/data/falco/bad/unknown_field.yaml"), NULL};
 		char want[4200];
 
 		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_FAIL, "invalid");
-		snprintf(want, sizeof(want),
-			 "%s:6:26: error: rule 'Unknown field in condition': unknown field 'proc.nmae'",
-			 tf_path("tests/data/falco/bad/unknown_field.yaml"));
+		snprintf(
+		    want, sizeof(want),
+		    "%s:6:26: error: rule 'Unknown field in condition': unknown field 'proc.nmae'",
+		    tf_path("tests/data/falco/bad/unknown_field.yaml"));
 		text = tf_slurp(err, NULL);
 		ASSERT_HAS_SUBSTR(text, want, "diagnostic line");
 		free(text);
@@ -303,18 +303,18 @@ KV_TEST(cli_validate)
 		free(text);
 	}
 	{
-		const char *argv[] = { "rules", "--validate", "--json",
-				       tf_path("tests/data/falco/bad/undefined_macro.yaml"), NULL };
+		const char *argv[] = {"rules", "--validate", "--json",
+				      tf_path("tests/data/falco/bad/undefined_macro.yaml"), NULL};
 		struct json_object *o, *d;
 
 		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_FAIL, "invalid json");
 		o = json_object_from_file(out);
 		if (ASSERT_OK_PTR(o, "json output")) {
-			d = json_object_array_get_idx(
-				json_object_object_get(o, "diagnostics"), 0);
+			d = json_object_array_get_idx(json_object_object_get(o, "diagnostics"), 0);
 			ASSERT_FALSE(json_object_get_boolean(json_object_object_get(o, "valid")),
 				     "valid");
-			ASSERT_EQ(json_object_get_int(json_object_object_get(d, "line")), 3, "line");
+			ASSERT_EQ(json_object_get_int(json_object_object_get(d, "line")), 3,
+				  "line");
 			ASSERT_EQ(json_object_get_int(json_object_object_get(d, "col")), 40, "col");
 			ASSERT_STREQ(json_object_get_string(json_object_object_get(d, "name")),
 				     "Undefined macro", "name");
@@ -322,17 +322,18 @@ KV_TEST(cli_validate)
 		}
 	}
 	{
-		const char *argv[] = { "rules", "--validate", NULL };
+		const char *argv[] = {"rules", "--validate", NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_USAGE, "no files");
 	}
 	{
-		const char *argv[] = { "rules", "--validate", "--domain=ot", tf_path(OFFICIAL), NULL };
+		const char *argv[] = {"rules", "--validate", "--domain=ot", tf_path(OFFICIAL),
+				      NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_USAGE, "mixed modes");
 	}
 	{
-		const char *argv[] = { "rules", "--validate", out_file("does-not-exist.yaml"), NULL };
+		const char *argv[] = {"rules", "--validate", out_file("does-not-exist.yaml"), NULL};
 
 		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_FAIL, "missing file");
 		text = tf_slurp(err, NULL);
@@ -341,9 +342,58 @@ KV_TEST(cli_validate)
 	}
 }
 
+/* A directory is its .yaml and .yml files in alphabetical order, as Falco loads it:
+ * falco-incubating_rules.yaml, then falco_rules.yaml; README.md is not a rules file. */
+KV_TEST(cli_validate_directory)
+{
+	const char *out = out_file("out"), *err = out_file("err");
+	char *text;
+
+	{
+		const char *argv[] = {"rules", "--validate", tf_path("tests/data/falco/official"),
+				      NULL};
+
+		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_OK, "official dir");
+		text = tf_slurp(out, NULL);
+		ASSERT_HAS_SUBSTR(text, "valid: 2 files, 56 rules", "both files");
+		free(text);
+	}
+	{
+		const char *argv[] = {"rules", "--validate", tf_path("tests/data/falco/bad"), NULL};
+		struct kv_falco_validator *v = validator();
+		size_t i, k, files = 0;
+
+		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_FAIL, "bad dir");
+		text = tf_slurp(err, NULL);
+		/* every broken file is named */
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			ASSERT_HAS_SUBSTR(text, bad[i].file, "file in the report");
+		free(text);
+		if (!v)
+			return;
+		ASSERT_OK(kv_falco_validator_add_path(v, tf_path("tests/data/falco/bad")),
+			  "add dir");
+		kv_falco_validator_check(v);
+		for (k = 0; k < kv_falco_validator_ndiags(v); k++)
+			files += k == 0 || strcmp(kv_falco_validator_diag(v, k)->file,
+						  kv_falco_validator_diag(v, k - 1)->file);
+		ASSERT_EQ(files, sizeof(bad) / sizeof(bad[0]), "diagnostics grouped by file");
+		kv_falco_validator_free(v);
+	}
+	{
+		const char *argv[] = {"rules", "--validate", tf_path("tests/data"), NULL};
+
+		/* no rules files directly in it: nothing to complain about, nothing loaded */
+		ASSERT_EQ(tf_run_cli(argv, out, err), KV_EXIT_OK, "empty dir");
+		text = tf_slurp(out, NULL);
+		ASSERT_HAS_SUBSTR(text, "valid: 0 files", "zero files");
+		free(text);
+	}
+}
+
 KV_TEST(missing_field_list_is_an_environment_error)
 {
-	const char *argv[] = { "rules", "--validate", tf_path(OFFICIAL), NULL };
+	const char *argv[] = {"rules", "--validate", tf_path(OFFICIAL), NULL};
 	const char *err = out_file("err");
 	char *text;
 

@@ -79,7 +79,8 @@ static struct kv_profile *import_docker(uint64_t caps, const char *kernel)
 	text = read_all(docker_profile(), &len);
 	if (!ASSERT_OK_PTR(text, docker_profile()))
 		return NULL;
-	ASSERT_OK(kv_profile_from_oci_json(text, len, "docker.json", &o, &p, err, sizeof(err)), err);
+	ASSERT_OK(kv_profile_from_oci_json(text, len, "docker.json", &o, &p, err, sizeof(err)),
+		  err);
 	free(text);
 	return p;
 }
@@ -159,7 +160,8 @@ static const struct {
 	const char *msg;
 } malformed[] = {
 	{ "{\"defaultAction\": }", "t.json:1:19: " },
-	{ "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [\n  {\"names\": [\"read\"],}\n]}",
+	{ "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [\n"
+	  "  {\"names\": [\"read\"],}\n]}",
 	  "t.json:3:" },
 	{ "[]", "expected a JSON object, got an array" },
 	{ "{\"syscalls\": []}", "missing 'defaultAction'" },
@@ -272,8 +274,10 @@ KV_TEST(same_argument_twice_splits)
 			   "[\"personality\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": ["
 			   "{\"index\": 0, \"value\": 0, \"op\": \"SCMP_CMP_EQ\"},"
 			   "{\"index\": 0, \"value\": 8, \"op\": \"SCMP_CMP_EQ\"}]},"
-			   "{\"names\": [\"futex\", \"no_such_call\"], \"action\": \"SCMP_ACT_LOG\"},"
-			   "{\"name\": \"getpid\", \"action\": \"SCMP_ACT_TRACE\", \"errnoRet\": 7}]}";
+			   "{\"names\": [\"futex\", \"no_such_call\"], "
+			   "\"action\": \"SCMP_ACT_LOG\"},"
+			   "{\"name\": \"getpid\", \"action\": \"SCMP_ACT_TRACE\", "
+			   "\"errnoRet\": 7}]}";
 	struct kv_profile *p = NULL;
 	const char *const *sk;
 	char err[512];

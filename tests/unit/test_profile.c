@@ -549,10 +549,12 @@ KV_TEST(every_profile_plans)
 
 					if (!p)
 						return;
-					if (!ASSERT_OK(kv_profile_plan(p, &plan, err, sizeof(err)), err))
+					if (!ASSERT_OK(kv_profile_plan(p, &plan, err, sizeof(err)),
+						       err))
 						return;
 					for (i = 0; i < plan.n_guard; i++)
-						ASSERT_EQ(plan.guard[i].action, SCMP_ACT_ERRNO(EPERM),
+						ASSERT_EQ(plan.guard[i].action,
+							  SCMP_ACT_ERRNO(EPERM),
 							  "guard denies");
 					kv_plan_free(&plan);
 					kv_profile_free(p);

@@ -33,7 +33,7 @@ KV_TEST(clean_chain)
 	}
 	/* spacing: never more than checkpoint_every receipts between checkpoints */
 	ASSERT_TRUE(rc_is(&c, 0, "SESSION_START") && rc_is(&c, c.n - 2, "SESSION_END") &&
-			    rc_is(&c, c.n - 1, "CHECKPOINT"),
+			rc_is(&c, c.n - 1, "CHECKPOINT"),
 		    "layout");
 	ASSERT_GE(r.checkpoints, (c.n - 2) / 5, "checkpoints every 4");
 	rc_free(&c);
@@ -50,9 +50,9 @@ KV_TEST(clean_at_every_spacing)
 
 	for (every = 1; every <= 12; every++) {
 		snprintf(sub, sizeof(sub), "e%u", every);
-		if (!ASSERT_OK(rc_make(&c, sub, &(struct rc_spec){ .checkpoint_every = every,
-								   .rounds = 1 }),
-			       "make"))
+		if (!ASSERT_OK(
+			rc_make(&c, sub, &(struct rc_spec){.checkpoint_every = every, .rounds = 1}),
+			"make"))
 			return;
 		if (!ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_CLEAN, sub))
 			fprintf(stderr, "  %s\n", r.reason);
@@ -65,14 +65,14 @@ KV_TEST(clean_at_every_spacing)
 /* Every byte of every receipt, flipped: the receipt holding it is named. */
 KV_TEST(flip_every_byte)
 {
-	static const unsigned char masks[] = { 0x01, 0x20, 0x80 };
+	static const unsigned char masks[] = {0x01, 0x20, 0x80};
 	struct kv_audit_result r;
 	struct rc_chain c;
 	size_t pos, line = 0, m, checked = 0;
 	char *copy;
 
 	/* one round of every receipt type; checkpoint signatures cost ~0.2 ms each */
-	if (!ASSERT_OK(rc_make(&c, "s", &(struct rc_spec){ .rounds = 1, .checkpoint_every = 4 }),
+	if (!ASSERT_OK(rc_make(&c, "s", &(struct rc_spec){.rounds = 1, .checkpoint_every = 4}),
 		       "make"))
 		return;
 	copy = malloc(c.len);
@@ -85,11 +85,12 @@ KV_TEST(flip_every_byte)
 			memcpy(copy, c.data, c.len);
 			copy[pos] ^= (char)masks[m];
 			if (pos == c.len - 1)
-				want = KV_TRUNCATED; /* the last newline: indistinguishable from a torn write */
+				want = KV_TRUNCATED; /* the last newline: indistinguishable from a
+							torn write */
 			if (rc_audit(&c, copy, c.len, &r) != want || !r.has_bad_seq ||
 			    r.bad_seq != line) {
-				fprintf(stderr, "  byte %zu (line %zu) ^0x%02x: %s at %llu: %s\n", pos,
-					line, masks[m], kv_verdict_name(r.verdict),
+				fprintf(stderr, "  byte %zu (line %zu) ^0x%02x: %s at %llu: %s\n",
+					pos, line, masks[m], kv_verdict_name(r.verdict),
 					(unsigned long long)r.bad_seq, r.reason);
 				kvtest_fail();
 				goto out;
@@ -177,7 +178,7 @@ KV_TEST(insert_forged_receipt)
 	struct kv_audit_result r;
 	char hash[KV_SHA256_HEX];
 	struct rc_chain c;
-	struct rc_buf b = { 0 };
+	struct rc_buf b = {0};
 	size_t i;
 
 	if (!ASSERT_OK(rc_make(&c, "s", NULL), "make"))
@@ -260,7 +261,8 @@ static size_t rehash_from(const struct rc_chain *c, size_t i, bool fix_checkpoin
 				const char *sig = strstr(v.payload, "\"sig\":\"");
 
 				plen = (size_t)snprintf(payload, sizeof(payload),
-							"{\"count\":%llu,\"hash\":\"%s\",\"key_id\":\"%.64s\",\"seq\":%llu,%.136s}",
+							"{\"count\":%llu,\"hash\":\"%s\",\"key_"
+							"id\":\"%.64s\",\"seq\":%llu,%.136s}",
 							(unsigned long long)seq, prev,
 							strstr(v.payload, "\"key_id\":\"") + 10,
 							(unsigned long long)seq - 1, sig);
@@ -282,7 +284,7 @@ KV_TEST(rehash_without_key)
 {
 	struct kv_audit_result r;
 	struct rc_chain c;
-	struct rc_buf b = { 0 };
+	struct rc_buf b = {0};
 	size_t i, ckpt;
 
 	if (!ASSERT_OK(rc_make(&c, "s", NULL), "make"))
@@ -319,7 +321,7 @@ KV_TEST(rehash_without_key)
 KV_TEST(resigned_with_other_key)
 {
 	struct kv_receipt_key *forger;
-	struct kv_audit_opts o = { .session_id = RC_SESSION };
+	struct kv_audit_opts o = {.session_id = RC_SESSION};
 	struct kv_audit_result r;
 	struct rc_chain c, f;
 
@@ -379,7 +381,7 @@ KV_TEST(reconciliation)
 	struct rc_chain c;
 
 	/* the kernel counted two egress denials no receipt records */
-	if (!ASSERT_OK(rc_make(&c, "a", &(struct rc_spec){ .kernel_extra[KV_CLASS_EGRESS] = 2 }),
+	if (!ASSERT_OK(rc_make(&c, "a", &(struct rc_spec){.kernel_extra[KV_CLASS_EGRESS] = 2}),
 		       "make"))
 		return;
 	ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_EVIDENCE_MISSING, "missing");
@@ -388,36 +390,39 @@ KV_TEST(reconciliation)
 	ASSERT_EQ(r.kernel_counts[KV_CLASS_EGRESS], r.sealed_counts[KV_CLASS_EGRESS] + 2, "counts");
 	rc_free(&c);
 	/* ... covered by an EVENTS_LOST naming the class */
-	ASSERT_OK(rc_make(&c, "b", &(struct rc_spec){ .kernel_extra[KV_CLASS_EGRESS] = 2,
-						       .events_lost_class = KV_CLASS_EGRESS,
-						       .events_lost_class_count = 2 }),
+	ASSERT_OK(rc_make(&c, "b",
+			  &(struct rc_spec){.kernel_extra[KV_CLASS_EGRESS] = 2,
+					    .events_lost_class = KV_CLASS_EGRESS,
+					    .events_lost_class_count = 2}),
 		  "make");
 	ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_CLEAN, "covered by class");
 	rc_free(&c);
 	/* ... a class-specific loss does not cover another class */
-	ASSERT_OK(rc_make(&c, "c", &(struct rc_spec){ .kernel_extra[KV_CLASS_FILE] = 1,
-						       .events_lost_class = KV_CLASS_EGRESS,
-						       .events_lost_class_count = 5 }),
+	ASSERT_OK(rc_make(&c, "c",
+			  &(struct rc_spec){.kernel_extra[KV_CLASS_FILE] = 1,
+					    .events_lost_class = KV_CLASS_EGRESS,
+					    .events_lost_class_count = 5}),
 		  "make");
 	ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_EVIDENCE_MISSING, "wrong class");
 	rc_free(&c);
 	/* ... an unclassified loss (ring buffer full) covers any class */
-	ASSERT_OK(rc_make(&c, "d", &(struct rc_spec){ .kernel_extra[KV_CLASS_FILE] = 1,
-						       .kernel_extra[KV_CLASS_SYSCALL] = 2,
-						       .events_lost_any = 3 }),
+	ASSERT_OK(rc_make(&c, "d",
+			  &(struct rc_spec){.kernel_extra[KV_CLASS_FILE] = 1,
+					    .kernel_extra[KV_CLASS_SYSCALL] = 2,
+					    .events_lost_any = 3}),
 		  "make");
 	ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_CLEAN, "covered");
 	rc_free(&c);
-	ASSERT_OK(rc_make(&c, "e", &(struct rc_spec){ .kernel_extra[KV_CLASS_FILE] = 1,
-						       .kernel_extra[KV_CLASS_SYSCALL] = 2,
-						       .events_lost_any = 2 }),
+	ASSERT_OK(rc_make(&c, "e",
+			  &(struct rc_spec){.kernel_extra[KV_CLASS_FILE] = 1,
+					    .kernel_extra[KV_CLASS_SYSCALL] = 2,
+					    .events_lost_any = 2}),
 		  "make");
 	ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_EVIDENCE_MISSING, "one short");
 	ASSERT_HAS_SUBSTR(r.reason, "1 counted violations", "how many");
 	rc_free(&c);
 	/* more receipts than the kernel counted */
-	ASSERT_OK(rc_make(&c, "f", &(struct rc_spec){ .kernel_extra[KV_CLASS_FALCO] = -1 }),
-		  "make");
+	ASSERT_OK(rc_make(&c, "f", &(struct rc_spec){.kernel_extra[KV_CLASS_FALCO] = -1}), "make");
 	ASSERT_EQ(rc_audit(&c, c.data, c.len, &r), KV_COUNTS_MISMATCH, "excess");
 	ASSERT_HAS_SUBSTR(r.reason, "falco", "names the class");
 	rc_free(&c);

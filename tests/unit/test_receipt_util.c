@@ -127,8 +127,8 @@ static int round_of_events(struct kv_chain *ch, unsigned r, uint64_t *kernel)
 
 int rc_make(struct rc_chain *c, const char *sub, const struct rc_spec *spec)
 {
-	struct rc_spec def = { 0 };
-	struct kv_chain_opts o = { .session_id = RC_SESSION };
+	struct rc_spec def = {0};
+	struct kv_chain_opts o = {.session_id = RC_SESSION};
 	struct json_object *g, *end, *kc, *argv;
 	struct kv_chain *ch;
 	char keypath[PATH_MAX];
@@ -154,7 +154,7 @@ int rc_make(struct rc_chain *c, const char *sub, const struct rc_spec *spec)
 	add(g, "strict_exec", json_object_new_boolean(0));
 	add(g, "uid", I(1000));
 	if (spec->profile || spec->profile_sha256) {
-		struct kv_profile_input in = { .trust_mask = 0xFF, .depth = 1 };
+		struct kv_profile_input in = {.trust_mask = 0xFF, .depth = 1};
 		struct kv_profile *p;
 		char hex[65], perr[256];
 
@@ -245,7 +245,7 @@ void rc_free(struct rc_chain *c)
 enum kv_verdict rc_audit(const struct rc_chain *c, const char *data, size_t len,
 			 struct kv_audit_result *r)
 {
-	struct kv_audit_opts o = { .session_id = RC_SESSION, .key = c->key };
+	struct kv_audit_opts o = {.session_id = RC_SESSION, .key = c->key};
 
 	if (kv_audit_buffer(data, len, &o, r))
 		return KV_VERDICT_MAX;
@@ -261,17 +261,22 @@ bool rc_is(const struct rc_chain *c, size_t i, const char *type)
 {
 	struct kv_receipt_view v;
 
-	return !rc_view(c, i, &v) && v.type_len == strlen(type) && !memcmp(v.type, type, v.type_len);
+	return !rc_view(c, i, &v) && v.type_len == strlen(type) &&
+	       !memcmp(v.type, type, v.type_len);
 }
 
-int rc_reseal(const struct kv_receipt_view *v, uint64_t seq, const char *prev,
-	      const char *payload, size_t plen, struct rc_buf *out, char hash[KV_SHA256_HEX])
+int rc_reseal(const struct kv_receipt_view *v, uint64_t seq, const char *prev, const char *payload,
+	      size_t plen, struct rc_buf *out, char hash[KV_SHA256_HEX])
 {
 	char session[KV_SESSION_ID_MAX + 1], type[KV_RECEIPT_TYPE_MAX + 1], prevz[KV_SHA256_HEX];
-	struct kv_receipt_in in = { .session = session, .seq = seq, .ktime_ns = v->ktime_ns,
-				    .wall_ns = v->wall_ns, .prev = prevz, .type = type,
-				    .payload = payload ? payload : v->payload,
-				    .payload_len = payload ? plen : v->payload_len };
+	struct kv_receipt_in in = {.session = session,
+				   .seq = seq,
+				   .ktime_ns = v->ktime_ns,
+				   .wall_ns = v->wall_ns,
+				   .prev = prevz,
+				   .type = type,
+				   .payload = payload ? payload : v->payload,
+				   .payload_len = payload ? plen : v->payload_len};
 	struct kv_receipt_buf b;
 	int err;
 

@@ -18,20 +18,20 @@ struct rc_chain {
 	char path[PATH_MAX];
 	char *data; /* the session file */
 	size_t len;
-	size_t n;          /* lines */
-	size_t *off;       /* off[i]: start of line i; off[n] == len */
-	struct kv_receipt_key *key; /* the state dir's public key */
+	size_t n;		       /* lines */
+	size_t *off;		       /* off[i]: start of line i; off[n] == len */
+	struct kv_receipt_key *key;    /* the state dir's public key */
 	uint64_t kernel[KV_CLASS_MAX]; /* what SESSION_END says the kernel counted */
 };
 
 struct rc_spec {
-	unsigned checkpoint_every; /* 0: 4 */
-	unsigned rounds;           /* of the violation mix; 0: 3 */
-	bool profile;              /* genesis with profile_sha256 (needs the profile builder) */
+	unsigned checkpoint_every;  /* 0: 4 */
+	unsigned rounds;	    /* of the violation mix; 0: 3 */
+	bool profile;		    /* genesis with profile_sha256 (needs the profile builder) */
 	const char *profile_sha256; /* override: a wrong hash for PROFILE_DRIFT */
 	int kernel_extra[KV_CLASS_MAX]; /* added to the true counts in SESSION_END */
-	unsigned events_lost_any;  /* EVENTS_LOST receipts (no class) of this count */
-	int events_lost_class;     /* ... and one naming this class (-1 none) */
+	unsigned events_lost_any;	/* EVENTS_LOST receipts (no class) of this count */
+	int events_lost_class;		/* ... and one naming this class (-1 none) */
 	unsigned events_lost_class_count;
 };
 
@@ -55,8 +55,8 @@ struct rc_buf {
 	size_t len, cap;
 };
 void rc_buf_put(struct rc_buf *b, const void *p, size_t n);
-int rc_reseal(const struct kv_receipt_view *v, uint64_t seq, const char *prev,
-	      const char *payload, size_t plen, struct rc_buf *out, char hash[KV_SHA256_HEX]);
+int rc_reseal(const struct kv_receipt_view *v, uint64_t seq, const char *prev, const char *payload,
+	      size_t plen, struct rc_buf *out, char hash[KV_SHA256_HEX]);
 /* Writes bytes to a file. */
 int rc_write_file(const char *path, const void *p, size_t n);
 #endif

@@ -54,12 +54,12 @@ KV_TEST(script_is_bundled)
 
 KV_TEST(python_agrees)
 {
-	struct rc_buf b = { 0 };
+	struct rc_buf b = {0};
 	struct rc_chain c;
 	char out[512];
 	size_t i, mid;
 
-	if (!ASSERT_OK(rc_make(&c, "s", &(struct rc_spec){ .rounds = 2 }), "make"))
+	if (!ASSERT_OK(rc_make(&c, "s", &(struct rc_spec){.rounds = 2}), "make"))
 		return;
 	ASSERT_EQ(run_verifier(&c, c.data, c.len, out, sizeof(out)), 0, "intact chain");
 	ASSERT_HAS_SUBSTR(out, "CLEAN", out);

@@ -224,12 +224,13 @@ static struct bpf_link *adopt_link(struct bpf_program *p, const char *pin_dir)
 	if (!l)
 		return NULL;
 	if (bpf_link__update_program(l, p)) {
-		kv_warn(FEAT, "pinned link %s cannot take the new program: %s", path, strerror(errno));
-		bpf_link__disconnect(l);
-		bpf_link__destroy(l);
-		return NULL;
+		/* tracing links cannot be updated in place (EINVAL): keep the
+		 * pinned program, it already uses these very maps; attaching
+		 * ours too would count every event twice */
+		kv_debug(FEAT, "adopted %s as it is (%s)", path, strerror(errno));
+		return l;
 	}
-	kv_debug(FEAT, "adopted %s", path);
+	kv_debug(FEAT, "adopted %s with this build's program", path);
 	return l;
 }
 
@@ -371,6 +372,8 @@ int kv_bpf_pin(struct kv_bpf *b, const char *dir)
 	if (err)
 		return err;
 	for (j = 0; j < b->nlinks; j++) {
+		if (bpf_link__pin_path(b->links[j]))
+			continue; /* adopted: pinned already */
 		snprintf(path, sizeof(path), "%s/link_%s", dir, b->link_names[j]);
 		if (!access(path, F_OK))
 			unlink(path);
@@ -379,6 +382,16 @@ int kv_bpf_pin(struct kv_bpf *b, const char *dir)
 			return err;
 	}
 	return 0;
+}
+
+bool kv_bpf_has_lsm(const struct kv_bpf *b)
+{
+	size_t i;
+
+	for (i = 0; i < KV_NOBJ; i++)
+		if (b->objs[i] && needs_lsm(kv_objects[i].name))
+			return true;
+	return false;
 }
 
 void kv_bpf_destroy(struct kv_bpf *b)

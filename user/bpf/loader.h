@@ -43,5 +43,7 @@ int kv_bpf_prog_count(const struct kv_bpf *b);
 int kv_bpf_link_count(const struct kv_bpf *b);
 /* prog fd by program name, or negative errno. */
 int kv_bpf_prog_fd(const struct kv_bpf *b, const char *prog_name);
+/* True when a BPF-LSM object (lsm*) is loaded. */
+bool kv_bpf_has_lsm(const struct kv_bpf *b);
 void kv_bpf_destroy(struct kv_bpf *b);
 #endif

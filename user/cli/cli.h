@@ -31,5 +31,6 @@ int cmd_rules(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sessions(int argc, char **argv);
+int cmd_release(int argc, char **argv);
 int cmd_egress(int argc, char **argv); /* user/egress/cmd_egress.c */
 #endif

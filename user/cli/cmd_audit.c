@@ -90,12 +90,12 @@ static void print_result(const struct kv_audit_result *r)
 	print_reconciliation(r);
 	if (r->profile_checked)
 		printf("  profile: %.16s... %s\n", r->profile_sha256,
-		       !strcmp(r->profile_sha256, r->profile_regenerated) ? "regenerates identically"
-									  : "does NOT regenerate");
+		       !strcmp(r->profile_sha256, r->profile_regenerated)
+			   ? "regenerates identically"
+			   : "does NOT regenerate");
 }
 
-static int do_export(const char *state_dir, const char *id, const char *pubkey,
-		     const char *out)
+static int do_export(const char *state_dir, const char *id, const char *pubkey, const char *out)
 {
 	struct kv_audit_result r;
 	char err[PATH_MAX + 128];
@@ -109,8 +109,8 @@ static int do_export(const char *state_dir, const char *id, const char *pubkey,
 
 		json_object_object_add(o, "exported", json_object_new_string(out));
 		json_object_object_add(o, "audit", kv_audit_result_json(&r));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		print_result(&r);
@@ -146,8 +146,8 @@ static int audit_ids(const char *state_dir, char **ids, size_t n, const char *pu
 		json_object_object_add(o, "audited", json_object_new_uint64(n));
 		json_object_object_add(o, "clean", json_object_new_uint64(clean));
 		json_object_object_add(o, "all_clean", json_object_new_boolean(clean == n));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else if (n > 1) {
 		printf("%zu sessions audited: %zu clean, %zu not clean%s\n", n, clean,
@@ -159,14 +159,10 @@ static int audit_ids(const char *state_dir, char **ids, size_t n, const char *pu
 int cmd_audit(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "pubkey", required_argument, NULL, 'k' },
-		{ "export", required_argument, NULL, 'e' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"all", no_argument, NULL, 'a'},	      {"state-dir", required_argument, NULL, 'd'},
+	    {"pubkey", required_argument, NULL, 'k'}, {"export", required_argument, NULL, 'e'},
+	    {"out", required_argument, NULL, 'o'},    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},	      {0},
 	};
 	const char *state_dir = kv_state_dir_default(), *pubkey = NULL, *export = NULL, *out = NULL;
 	struct kv_receipt_key *key;
@@ -179,14 +175,30 @@ int cmd_audit(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ad:k:e:o:jh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'a': all = true; break;
-		case 'd': state_dir = optarg; break;
-		case 'k': pubkey = optarg; break;
-		case 'e': export = optarg; break;
-		case 'o': out = optarg; break;
-		case 'j': kv_json_output = true; break;
-		case 'h': usage(stdout); return KV_EXIT_OK;
-		default: usage(stderr); return KV_EXIT_USAGE;
+		case 'a':
+			all = true;
+			break;
+		case 'd':
+			state_dir = optarg;
+			break;
+		case 'k':
+			pubkey = optarg;
+			break;
+		case 'e':
+			export = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'j':
+			kv_json_output = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return KV_EXIT_OK;
+		default:
+			usage(stderr);
+			return KV_EXIT_USAGE;
 		}
 	}
 	if (all && optind < argc) {
@@ -205,7 +217,8 @@ int cmd_audit(int argc, char **argv)
 		}
 	}
 	if (export && !kv_session_id_valid(export)) {
-		kv_err("audit: '%s' is not a session id ([A-Za-z0-9._-], 1-128 characters)", export);
+		kv_err("audit: '%s' is not a session id ([A-Za-z0-9._-], 1-128 characters)",
+		       export);
 		return KV_EXIT_USAGE;
 	}
 	if (pubkey) {
@@ -221,7 +234,8 @@ int cmd_audit(int argc, char **argv)
 		return audit_ids(state_dir, argv + optind, (size_t)(argc - optind), pubkey);
 	ret = kv_audit_list_sessions(state_dir, &ids, &n);
 	if (ret) {
-		kv_err("audit: no receipt store under %s/" KV_SESSIONS_SUBDIR ": %s (see --state-dir)",
+		kv_err("audit: no receipt store under %s/" KV_SESSIONS_SUBDIR
+		       ": %s (see --state-dir)",
 		       state_dir, strerror(-ret));
 		return KV_EXIT_FAIL;
 	}

@@ -74,9 +74,12 @@ static void summary(FILE *f, const struct kv_profile *p, const struct kv_setting
 		print_bits(f, in->trust_mask, in->domain);
 		fprintf(f, "\n  domain       %s\n  depth        %u%s\n  strict exec  %s\n",
 			kv_domain_name(in->domain), in->depth,
-			in->depth >= 4 ? " (read-only profile)" : "", in->strict_exec ? "yes" : "no");
+			in->depth >= 4 ? " (read-only profile)" : "",
+				in->strict_exec ? "yes" : "no");
 		if (s)
-			fprintf(f, "  sources      trust_mask=%s domain=%s depth=%s strict_exec=%s (%s)\n",
+			fprintf(f,
+				"  sources      trust_mask=%s domain=%s depth=%s "
+				"strict_exec=%s (%s)\n",
 				kv_src_name(s->src_trust_mask), kv_src_name(s->src_domain),
 				kv_src_name(s->src_depth), kv_src_name(s->src_strict_exec),
 				s->config ? s->config->path : "no .kavachos.json");
@@ -303,11 +306,11 @@ int cmd_generate(int argc, char **argv)
 		}
 		if (kv_json_output) {
 			struct json_object *o = json_object_new_object();
+			const int fl = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
 
 			json_object_object_add(o, "out", json_object_new_string(out));
 			json_object_object_add(o, "sha256", json_object_new_string(hash));
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-									 JSON_C_TO_STRING_NOSLASHESCAPE));
+			printf("%s\n", json_object_to_json_string_ext(o, fl));
 			json_object_put(o);
 		} else
 			summary(stdout, p, have_settings ? &s : NULL, oci, hash);

@@ -152,7 +152,8 @@ int cmd_init(int argc, char **argv)
 		json_object_object_add(o, "path", json_object_new_string(path));
 		json_object_object_add(o, "version", json_object_new_int(KV_CONFIG_VERSION));
 		json_object_object_add(o, "trust_mask", json_object_new_string(hex));
-		json_object_object_add(o, "domain", json_object_new_string(kv_domain_name(s.domain)));
+		json_object_object_add(o, "domain",
+				       json_object_new_string(kv_domain_name(s.domain)));
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);

@@ -17,7 +17,7 @@
 static void usage(void)
 {
 	printf("Usage: kavachos rules [--domain=D] [--trust-mask=N] [--json] [--out FILE]\n"
-	       "       kavachos rules --validate [--json] FILE...\n\n"
+	       "       kavachos rules --validate [--json] FILE|DIR...\n\n"
 	       "Prints the Falco rules KavachOS generates for a domain (%s)\n"
 	       "and trust mask: lists, macros and rules in Falco's rule-file syntax, scoped to\n"
 	       "KavachOS sessions, with the session id in every output. --json prints them as\n"
@@ -26,7 +26,8 @@ static void usage(void)
 	       "general and 0.\n\n"
 	       "--validate checks Falco rule files the way Falco's loader would: YAML structure,\n"
 	       "required keys, priorities, every condition parsed, macros and lists resolved\n"
-	       "across all FILEs (in order), every field checked against Falco's field list.\n"
+	       "across all FILEs (in order; a DIR adds its *.yaml/*.yml files alphabetically,\n"
+	       "as Falco does), every field checked against Falco's field list.\n"
 	       "Problems are printed as FILE:LINE:COL: rule 'NAME': message.\n"
 	       "Exit status: 0 valid, 1 invalid, 2 usage, 3 data files not found.\n",
 	       kv_domain_list());
@@ -50,8 +51,9 @@ static int write_out(const char *path, const char *text)
 	fp = fopen(tmp, "we");
 	if (!fp)
 		return -errno;
-	if (fwrite(text, 1, len, fp) != len || (len && text[len - 1] != '\n' && fputc('\n', fp) == EOF) ||
-	    fflush(fp) || fsync(fileno(fp))) {
+	if (fwrite(text, 1, len, fp) != len ||
+	    (len && text[len - 1] != '\n' && fputc('\n', fp) == EOF) || fflush(fp) ||
+	    fsync(fileno(fp))) {
 		int err = -errno;
 
 		fclose(fp);
@@ -74,7 +76,8 @@ static struct json_object *diag_json(const struct kv_falco_diag *d)
 	json_object_object_add(o, "file", json_object_new_string(d->file));
 	json_object_object_add(o, "line", json_object_new_int((int)d->line));
 	json_object_object_add(o, "col", json_object_new_int((int)d->col));
-	json_object_object_add(o, "severity", json_object_new_string(d->warning ? "warning" : "error"));
+	json_object_object_add(o, "severity",
+			       json_object_new_string(d->warning ? "warning" : "error"));
 	json_object_object_add(o, "kind", d->kind ? json_object_new_string(d->kind) : NULL);
 	json_object_object_add(o, "name", d->name ? json_object_new_string(d->name) : NULL);
 	json_object_object_add(o, "message", json_object_new_string(d->msg));
@@ -100,7 +103,7 @@ static int do_validate(int nfiles, char **files)
 		return KV_EXIT_ENV;
 	}
 	for (i = 0; i < (size_t)nfiles; i++)
-		kv_falco_validator_add_file(v, files[i]);
+		kv_falco_validator_add_path(v, files[i]);
 	nerr = kv_falco_validator_check(v);
 	kv_falco_validator_stats(v, &st);
 	if (kv_json_output) {
@@ -113,15 +116,16 @@ static int do_validate(int nfiles, char **files)
 			json_object_array_add(a, diag_json(kv_falco_validator_diag(v, i)));
 		json_object_object_add(o, "valid", json_object_new_boolean(nerr == 0));
 		json_object_object_add(o, "errors", json_object_new_int64((int64_t)nerr));
-		json_object_object_add(o, "warnings", json_object_new_int64(
-							      (int64_t)(kv_falco_validator_ndiags(v) - nerr)));
+		json_object_object_add(
+		    o, "warnings",
+		    json_object_new_int64((int64_t)(kv_falco_validator_ndiags(v) - nerr)));
 		json_object_object_add(o, "files", f);
 		json_object_object_add(o, "rules", json_object_new_int64((int64_t)st.rules));
 		json_object_object_add(o, "macros", json_object_new_int64((int64_t)st.macros));
 		json_object_object_add(o, "lists", json_object_new_int64((int64_t)st.lists));
 		json_object_object_add(o, "diagnostics", a);
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
 		char line[2048];
@@ -131,7 +135,7 @@ static int do_validate(int nfiles, char **files)
 			fprintf(stderr, "%s\n", line);
 		}
 		printf("%s: %zu file%s, %zu rules, %zu macros, %zu lists, %zu error%s\n",
-		       nerr ? "INVALID" : "valid", (size_t)nfiles, nfiles == 1 ? "" : "s", st.rules,
+		       nerr ? "INVALID" : "valid", st.files, st.files == 1 ? "" : "s", st.rules,
 		       st.macros, st.lists, nerr, nerr == 1 ? "" : "s");
 	}
 	kv_falco_validator_free(v);
@@ -141,13 +145,13 @@ static int do_validate(int nfiles, char **files)
 int cmd_rules(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "domain", required_argument, 0, 'd' },
-		{ "trust-mask", required_argument, 0, 'm' },
-		{ "json", no_argument, 0, 'j' },
-		{ "validate", no_argument, 0, 'V' },
-		{ "out", required_argument, 0, 'o' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0 },
+	    {"domain", required_argument, 0, 'd'},
+	    {"trust-mask", required_argument, 0, 'm'},
+	    {"json", no_argument, 0, 'j'},
+	    {"validate", no_argument, 0, 'V'},
+	    {"out", required_argument, 0, 'o'},
+	    {"help", no_argument, 0, 'h'},
+	    {0},
 	};
 	const char *domain_s = getenv("KAVACHOS_DOMAIN"), *mask_s = getenv("KAVACHOS_TRUST_MASK");
 	const char *out = NULL;
@@ -186,7 +190,8 @@ int cmd_rules(int argc, char **argv)
 	}
 	if (validate) {
 		if (explicit_sel || out) {
-			kv_err("rules: --validate takes rule files, not --domain/--trust-mask/--out");
+			kv_err(
+			    "rules: --validate takes rule files, not --domain/--trust-mask/--out");
 			return KV_EXIT_USAGE;
 		}
 		if (optind >= argc) {
@@ -212,8 +217,8 @@ int cmd_rules(int argc, char **argv)
 
 		ret = kv_falco_render_json(d, mask, &o, err, sizeof(err));
 		if (!ret) {
-			text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-									       JSON_C_TO_STRING_NOSLASHESCAPE));
+			text = strdup(json_object_to_json_string_ext(
+			    o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(o);
 			if (!text)
 				ret = -ENOMEM;

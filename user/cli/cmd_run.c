@@ -36,6 +36,11 @@ static void usage(void)
 	       "  --state-dir=DIR       receipts and keys (default $KAVACHOS_STATE_DIR or\n"
 	       "                        /var/lib/kavachos)\n"
 	       "  --cgroup=PATH         agents' cgroup (default <cgroup2>/kavachos)\n"
+	       "  --no-daemon           embedded mode even when kavachos-load is running\n"
+	       "  --daemon-socket=PATH  the daemon's control socket (default\n"
+	       "                        /run/kavachos/control.sock); with the daemon, no root\n"
+	       "                        is needed: it creates the session, this process\n"
+	       "                        applies no_new_privs and seccomp itself\n"
 	       "  --json                print the session summary as JSON on stderr\n"
 	       "  -v, --verbose         more diagnostics\n\n"
 	       "Exit status: the agent's, 128+N if it died of signal N; 125 if kavachos\n"
@@ -45,7 +50,7 @@ static void usage(void)
 int cmd_run(int argc, char **argv)
 {
 	enum { O_MASK = 256, O_DOMAIN, O_DEPTH, O_STRICT, O_ALLOW, O_NODEF, O_SECCOMP, O_USER,
-	       O_ASK, O_STATE, O_CGROUP, O_FALCO };
+	       O_ASK, O_STATE, O_CGROUP, O_FALCO, O_NODAEMON, O_DSOCK };
 	static const struct option opts[] = {
 		{ "trust-mask", required_argument, 0, O_MASK },
 		{ "domain", required_argument, 0, O_DOMAIN },
@@ -59,6 +64,8 @@ int cmd_run(int argc, char **argv)
 		{ "state-dir", required_argument, 0, O_STATE },
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "falco", no_argument, 0, O_FALCO },
+		{ "no-daemon", no_argument, 0, O_NODAEMON },
+		{ "daemon-socket", required_argument, 0, O_DSOCK },
 		{ "json", no_argument, 0, 'j' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
@@ -89,6 +96,8 @@ int cmd_run(int argc, char **argv)
 		case O_STATE: ro.state_dir = optarg; break;
 		case O_CGROUP: ro.cgroup = optarg; break;
 		case O_FALCO: ro.falco = true; break;
+		case O_NODAEMON: ro.no_daemon = true; break;
+		case O_DSOCK: ro.daemon_socket = optarg; break;
 		case 'j': kv_json_output = true; break;
 		case 'v': kv_verbose++; break;
 		case 'h': usage(); return KV_EXIT_OK;

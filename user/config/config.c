@@ -100,7 +100,8 @@ static int trust_mask(struct ctx *c, struct json_object *v, struct kv_config *cf
 		if (x < 0 || x > UINT32_MAX)
 			return FAIL(c, "trust_mask", "%lld is not a 32-bit mask", (long long)x);
 		if ((uint32_t)x & KV_TRUST_MASK_RESERVED)
-			return FAIL(c, "trust_mask", "invalid trust mask %#llx: bits 24-31 are reserved",
+			return FAIL(c, "trust_mask",
+				    "invalid trust mask %#llx: bits 24-31 are reserved",
 				    (long long)x);
 		cfg->trust_mask = (uint32_t)x;
 	} else {
@@ -193,7 +194,8 @@ static int parse(struct ctx *c, struct json_object *root, struct kv_config *cfg)
 	if ((rc = known_keys(c, root, "", top)))
 		return rc;
 	if (!json_object_object_get_ex(root, "version", &v)) {
-		snprintf(c->err, c->errlen, "%s: missing \"version\" (this kavachos reads version %d)",
+		snprintf(c->err, c->errlen,
+			 "%s: missing \"version\" (this kavachos reads version %d)",
 			 c->src, KV_CONFIG_VERSION);
 		return -EINVAL;
 	}

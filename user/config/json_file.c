@@ -56,7 +56,8 @@ int kv_json_parse(const char *text, size_t len, const char *source, struct json_
 	if (!o || jerr != json_tokener_success) {
 		if (jerr == json_tokener_continue || jerr == json_tokener_success) {
 			line_col(text, len, &line, &col);
-			snprintf(err, errlen, "%s:%zu:%zu: unexpected end of file", source, line, col);
+			snprintf(err, errlen, "%s:%zu:%zu: unexpected end of file", source, line,
+				 col);
 		} else {
 			line_col(text, off < len ? off : len, &line, &col);
 			snprintf(err, errlen, "%s:%zu:%zu: %s", source, line, col,
@@ -66,7 +67,7 @@ int kv_json_parse(const char *text, size_t len, const char *source, struct json_
 		return -EINVAL;
 	}
 	for (; off < len; off++) {
-		if (text[off] != ' ' && text[off] != '\t' && text[off] != '\n' && text[off] != '\r') {
+		if (!strchr(" \t\n\r", text[off])) {
 			line_col(text, off, &line, &col);
 			snprintf(err, errlen, "%s:%zu:%zu: unexpected text after the JSON value",
 				 source, line, col);

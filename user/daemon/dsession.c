@@ -6,6 +6,7 @@
  *       registers a session for a process that is not their own
  *   {"op":"session_end","session_id":S,"status":wait-status}
  *   {"op":"notify_decision","session_id":S,"decision":{..}}
+ *   {"op":"release","session_id":S,"to":..,"kill":..,"reason":..} (root)
  *   {"op":"sessions"} */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "run/inputs.h"
 #include "run/launch.h"
 #include "run/live.h"
+#include "run/release.h"
 #include "run/runtime.h"
 #include "session/cgroup.h"
 
@@ -147,6 +149,10 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	    !json_object_object_get_ex(m, "argv", &jargv) || !json_object_object_get_ex(m, "inputs", &jin) ||
 	    !json_object_is_type(jargv, json_type_array))
 		return reply_err(fd, "session_start needs pid, binary, argv and inputs");
+	/* the daemon reads files as root: it must not open a path a client names */
+	if (json_object_object_get_ex(jin, "seccomp_profile", NULL))
+		return reply_err(fd, "--seccomp-profile is not taken through the daemon "
+				 "(run as root with --no-daemon)");
 	pid = json_object_get_int(jpid);
 	if (pid <= 0 || proc_owner(pid, &ppid, &uid) || ppid != cr->pid || uid != cr->uid)
 		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)", pid,
@@ -220,12 +226,12 @@ static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *
 	return d;
 }
 
-static void end_at(struct kv_dsessions *ds, int i)
+static void end_at(struct kv_dsessions *ds, int i, struct kv_session_state *st)
 {
 	struct dsess *d = ds->s[i];
 
 	kv_info(FEAT, "session %s ended", d->lv->s.id);
-	kv_live_end(ds->rt, d->lv, d->status, NULL);
+	kv_live_end(ds->rt, d->lv, d->status, st);
 	kv_run_inputs_free(&d->in);
 	free(d);
 	ds->s[i] = ds->s[--ds->n];
@@ -233,18 +239,24 @@ static void end_at(struct kv_dsessions *ds, int i)
 
 static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
 {
-	struct json_object *js, *r;
+	struct json_object *js, *r, *c;
+	struct kv_session_state st;
 	struct dsess *d;
-	int i;
+	int i, k;
 
 	d = owned(ds, fd, cr, m, &i);
 	if (!d)
 		return 0;
 	if (json_object_object_get_ex(m, "status", &js))
 		d->status = json_object_get_int(js);
-	end_at(ds, i);
+	end_at(ds, i, &st);
 	r = json_object_new_object();
 	json_object_object_add(r, "ok", json_object_new_boolean(true));
+	c = json_object_new_object();
+	for (k = 0; k < KV_CLASS_MAX; k++)
+		json_object_object_add(c, kv_class_name(k), json_object_new_uint64(st.counts[k]));
+	json_object_object_add(r, "kernel_counts", c);
+	json_object_object_add(r, "gate", json_object_new_string(kv_gate_name(st.gate)));
 	return reply(fd, r);
 }
 
@@ -317,6 +329,10 @@ int kv_dsessions_serve(struct kv_dsessions *ds, int fd)
 		e = op_end(ds, fd, &cr, m);
 	} else if (!strcmp(o, "notify_decision")) {
 		e = op_notify(ds, fd, &cr, m);
+	} else if (!strcmp(o, "release")) {
+		struct dsess *d = owned(ds, fd, &cr, m, NULL);
+
+		e = d ? reply(fd, kv_release_apply(ds->rt, d->lv, m, cr.uid)) : 0;
 	} else if (!strcmp(o, "sessions")) {
 		e = op_list(ds, fd);
 	} else {
@@ -333,7 +349,7 @@ void kv_dsessions_reap(struct kv_dsessions *ds)
 	/* a session ends when its last process exits */
 	for (i = 0; i < ds->n; i++)
 		if (kv_cgroup_populated(ds->s[i]->lv->s.cgroup) == 0) {
-			end_at(ds, i);
+			end_at(ds, i, NULL);
 			i--;
 		}
 }
@@ -345,7 +361,7 @@ void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)
 	if (!ds)
 		return;
 	while (end_all && ds->n)
-		end_at(ds, 0);
+		end_at(ds, 0, NULL);
 	/* sessions outlive us (the pins keep enforcing): make their receipts durable */
 	for (i = 0; i < ds->n; i++) {
 		kv_chain_flush(ds->s[i]->lv->chain);

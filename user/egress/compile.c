@@ -268,7 +268,10 @@ static int compile_net(const struct kv_egress_policy *p, struct kv_egress_compil
 				barrier = true;
 			if (v4_space(r->addr, r->prefix) && r->prefix == 96)
 				have_root = true;
-		} else if (r->kind == KV_EGRESS_HOST && p->resolved) {
+		} else if (r->kind == KV_EGRESS_HOST && p->resolved && !p->stub_port) {
+			/* without a DNS stub, names are open at the addresses they
+			 * had at session start; with one, the stub admits answers
+			 * for their TTL (kv_dns_stub_prefetch at start) */
 			for (j = 0; j < p->resolved[i].n && !ret; j++)
 				ret = push_rule_ranges(&it, p, p->resolved[i].addr[j], 128, r);
 		}
@@ -340,6 +343,7 @@ static int compile_net(const struct kv_egress_policy *p, struct kv_egress_compil
 			goto out;
 		}
 		e->val.n_ranges = (uint32_t)n;
+		e->val.prefix = e->prefix;
 		stack[sp++] = c->n;
 		c->n++;
 		i = end;

@@ -189,10 +189,12 @@ int kv_egress_policy_apply(const struct kv_egress_maps *m, uint64_t session,
 int kv_egress_put(const struct kv_egress_maps *m, uint64_t session,
 		  const struct kv_egress_entry *e)
 {
+	struct kv_egress_val v = e->val;
 	struct kv_egress_key k;
 
+	v.prefix = e->prefix;
 	kv_egress_key_make(&k, session, e->addr, e->prefix);
-	return bpf_map_update_elem(m->lpm_fd, &k, &e->val, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(m->lpm_fd, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
 int kv_egress_lookup(const struct kv_egress_maps *m, uint64_t session, const uint8_t addr[16],

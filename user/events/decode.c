@@ -158,7 +158,8 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 		break;
 	}
 	case KV_EV_EXEC:
-	case KV_EV_EXEC_DENY: {
+	case KV_EV_EXEC_DENY:
+	case KV_EV_PROC_DENY: {
 		const struct kv_ev_proc *e = data;
 
 		if (size < sizeof(*e))
@@ -166,7 +167,12 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 		o = hdr_fields(h);
 		add_int(o, "ppid", e->ppid);
 		add_kstr(o, "filename", e->filename, sizeof(e->filename));
-		*type = h->type == KV_EV_EXEC ? "EXEC" : "EXEC_DENY";
+		if (h->type != KV_EV_EXEC) {
+			add_int(o, "errno", -e->exit_code);
+			add_str(o, "by", "gate");
+		}
+		*type = h->type == KV_EV_EXEC ? "EXEC" : h->type == KV_EV_EXEC_DENY ? "EXEC_DENY"
+									 : "PROCESS_DENY";
 		break;
 	}
 	case KV_EV_GATE: {

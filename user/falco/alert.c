@@ -12,10 +12,14 @@
 #include "falco/render.h"
 
 static const char *const prio_names[] = {
-	[KV_FALCO_PRIO_EMERGENCY] = "emergency", [KV_FALCO_PRIO_ALERT] = "alert",
-	[KV_FALCO_PRIO_CRITICAL] = "critical",	 [KV_FALCO_PRIO_ERROR] = "error",
-	[KV_FALCO_PRIO_WARNING] = "warning",	 [KV_FALCO_PRIO_NOTICE] = "notice",
-	[KV_FALCO_PRIO_INFORMATIONAL] = "informational", [KV_FALCO_PRIO_DEBUG] = "debug",
+    [KV_FALCO_PRIO_EMERGENCY] = "emergency",
+    [KV_FALCO_PRIO_ALERT] = "alert",
+    [KV_FALCO_PRIO_CRITICAL] = "critical",
+    [KV_FALCO_PRIO_ERROR] = "error",
+    [KV_FALCO_PRIO_WARNING] = "warning",
+    [KV_FALCO_PRIO_NOTICE] = "notice",
+    [KV_FALCO_PRIO_INFORMATIONAL] = "informational",
+    [KV_FALCO_PRIO_DEBUG] = "debug",
 };
 
 const char *kv_falco_priority_name(enum kv_falco_priority p)
@@ -42,14 +46,15 @@ static int parse_priority(const char *s, enum kv_falco_priority *out)
 /* "2026-07-01T10:00:00.123456789Z" (or +00:00) -> ns since the epoch. */
 static int parse_time(const char *s, uint64_t *ns)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	unsigned long frac = 0;
 	int digits = 0, n = 0;
 	const char *p;
 	time_t secs;
 
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n != 19)
 		return -EINVAL;
 	p = s + n;
 	if (*p == '.') {
@@ -94,7 +99,8 @@ static const char *field_str(struct json_object *fields, const char *name)
 	struct json_object *v;
 	const char *s;
 
-	if (!json_object_object_get_ex(fields, name, &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(fields, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	s = json_object_get_string(v);
 	if (!*s || !strcmp(s, "<NA>") || !strcmp(s, "N/A"))
@@ -132,8 +138,8 @@ static bool copy_id(const char *s, size_t len, char *out)
 
 static void find_session(struct kv_falco_alert *a)
 {
-	static const char *const env_fields[] = { KV_FALCO_SESSION_FIELD,
-						  KV_FALCO_ANCESTOR_SESSION_FIELD };
+	static const char *const env_fields[] = {KV_FALCO_SESSION_FIELD,
+						 KV_FALCO_ANCESTOR_SESSION_FIELD};
 	char env_id[KV_FALCO_SESSION_ID_MAX + 1] = "";
 	const char *env_from = NULL, *s;
 	size_t i;
@@ -217,7 +223,8 @@ int kv_falco_alert_parse(const char *line, size_t len, struct kv_falco_alert *ou
 	json_tokener_free(tok);
 	if (!root || jerr != json_tokener_success) {
 		snprintf(err, errlen, "not JSON (%s at byte %zu)",
-			 jerr == json_tokener_continue ? "truncated" : json_tokener_error_desc(jerr),
+			 jerr == json_tokener_continue ? "truncated"
+						       : json_tokener_error_desc(jerr),
 			 used);
 		json_object_put(root);
 		return -EINVAL;
@@ -225,8 +232,9 @@ int kv_falco_alert_parse(const char *line, size_t len, struct kv_falco_alert *ou
 	while (used < len && isspace((unsigned char)line[used]))
 		used++;
 	if (used != len || !json_object_is_type(root, json_type_object)) {
-		snprintf(err, errlen, used != len ? "trailing data after the JSON object at byte %zu"
-						  : "not a JSON object",
+		snprintf(err, errlen,
+			 used != len ? "trailing data after the JSON object at byte %zu"
+				     : "not a JSON object",
 			 used);
 		json_object_put(root);
 		return -EINVAL;
@@ -257,7 +265,8 @@ int kv_falco_alert_parse(const char *line, size_t len, struct kv_falco_alert *ou
 		}
 		out->source = json_object_get_string(v);
 	}
-	if (json_object_object_get_ex(root, "hostname", &v) && json_object_is_type(v, json_type_string))
+	if (json_object_object_get_ex(root, "hostname", &v) &&
+	    json_object_is_type(v, json_type_string))
 		out->hostname = json_object_get_string(v);
 	if (json_object_object_get_ex(root, "tags", &v)) {
 		if (!json_object_is_type(v, json_type_array)) {
@@ -325,7 +334,7 @@ static struct json_object *copy_no_floats(struct json_object *v)
 	case json_type_object: {
 		o = json_object_new_object();
 		json_object_object_foreach(v, key, val)
-			json_object_object_add(o, key, copy_no_floats(val));
+		    json_object_object_add(o, key, copy_no_floats(val));
 		return o;
 	}
 	}
@@ -343,8 +352,10 @@ struct json_object *kv_falco_alert_receipt_fields(const struct kv_falco_alert *a
 	json_object_object_add(o, "time", json_object_new_string(a->time));
 	json_object_object_add(o, "time_ns", json_object_new_int64((int64_t)a->time_ns));
 	json_object_object_add(o, "source", json_object_new_string(a->source));
-	json_object_object_add(o, "hostname", a->hostname ? json_object_new_string(a->hostname) : NULL);
-	json_object_object_add(o, "tags", a->tags ? copy_no_floats(a->tags) : json_object_new_array());
+	json_object_object_add(o, "hostname",
+			       a->hostname ? json_object_new_string(a->hostname) : NULL);
+	json_object_object_add(o, "tags",
+			       a->tags ? copy_no_floats(a->tags) : json_object_new_array());
 	json_object_object_add(o, "output_fields", copy_no_floats(a->output_fields));
 	json_object_object_add(o, "session_source",
 			       a->session_from ? json_object_new_string(a->session_from) : NULL);

@@ -13,7 +13,7 @@
 #include <sys/types.h>
 #include <json-c/json.h>
 
-#define KV_FALCO_SESSION_ID_MAX 128 /* [A-Za-z0-9._-], as receipt chains accept */
+#define KV_FALCO_SESSION_ID_MAX	  128 /* [A-Za-z0-9._-], as receipt chains accept */
 #define KV_FALCO_LINE_MAX_DEFAULT (64 * 1024)
 
 enum kv_falco_priority {
@@ -33,10 +33,10 @@ struct kv_falco_alert {
 	const char *output;
 	const char *priority_text; /* as Falco wrote it ("Critical") */
 	enum kv_falco_priority priority;
-	const char *time; /* RFC 3339 as Falco wrote it */
-	uint64_t time_ns; /* the same, nanoseconds since the epoch (UTC) */
-	const char *source;   /* "syscall" when absent */
-	const char *hostname; /* NULL when absent */
+	const char *time;		   /* RFC 3339 as Falco wrote it */
+	uint64_t time_ns;		   /* the same, nanoseconds since the epoch (UTC) */
+	const char *source;		   /* "syscall" when absent */
+	const char *hostname;		   /* NULL when absent */
 	struct json_object *tags;	   /* array or NULL */
 	struct json_object *output_fields; /* object (empty when absent) */
 	/* The session: "" when the alert names none (then the caller maps pid ->
@@ -94,9 +94,9 @@ void kv_falco_reader_free(struct kv_falco_reader *r);
 
 /* ---- per-session rate ---- */
 
-#define KV_FALCO_RATE_LIMIT_DEFAULT 5 /* alerts ... */
+#define KV_FALCO_RATE_LIMIT_DEFAULT	5			/* alerts ... */
 #define KV_FALCO_RATE_WINDOW_NS_DEFAULT (60ull * 1000000000ull) /* ... per minute */
-#define KV_FALCO_RATE_MAX_LIMIT 63
+#define KV_FALCO_RATE_MAX_LIMIT		63
 
 enum kv_falco_rate_verdict {
 	KV_FALCO_RATE_OK,	      /* within the limit */

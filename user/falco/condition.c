@@ -23,20 +23,20 @@ struct parser {
 	size_t tok_len;
 };
 
-static const char *const unary_ops[] = { "exists", NULL };
-static const char *const num_ops[] = { "<=", "<", ">=", ">", NULL };
+static const char *const unary_ops[] = {"exists", NULL};
+static const char *const num_ops[] = {"<=", "<", ">=", ">", NULL};
 /* a trailing space means the operator must be followed by one */
 static const char *const str_ops[] = {
-	"==", "=", "!=", "glob ", "iglob ", "contains ", "icontains ", "bcontains ", "startswith ",
-	"bstartswith ", "endswith ", "regex ", NULL,
+    "==",	  "=",		 "!=",		 "glob ",     "iglob ", "contains ", "icontains ",
+    "bcontains ", "startswith ", "bstartswith ", "endswith ", "regex ", NULL,
 };
-static const char *const list_ops[] = { "intersects", "in", "pmatch", NULL };
-static const char *const transformers[] = { "tolower(", "toupper(", "b64(", "basename(",
-					    "len(",	"join(",    NULL };
+static const char *const list_ops[] = {"intersects", "in", "pmatch", NULL};
+static const char *const transformers[] = {"tolower(", "toupper(", "b64(", "basename(",
+					   "len(",     "join(",	   NULL};
 
 bool kv_falco_is_operator(const char *op)
 {
-	const char *const *tabs[] = { unary_ops, num_ops, str_ops, list_ops };
+	const char *const *tabs[] = {unary_ops, num_ops, str_ops, list_ops};
 	size_t t, i, n = strlen(op);
 
 	for (t = 0; t < sizeof(tabs) / sizeof(tabs[0]); t++)
@@ -206,7 +206,8 @@ static bool lex_hex_num(struct parser *p)
 {
 	size_t k = 2, start = p->i;
 
-	if (cur(p) != '0' || (at(p, 1) != 'x' && at(p, 1) != 'X') || !isxdigit((unsigned char)at(p, 2)))
+	if (cur(p) != '0' || (at(p, 1) != 'x' && at(p, 1) != 'X') ||
+	    !isxdigit((unsigned char)at(p, 2)))
 		return false;
 	while (isxdigit((unsigned char)at(p, k)))
 		k++;
@@ -267,13 +268,13 @@ static int emit(struct parser *p, enum kv_falco_ref_kind kind, const char *name,
 		bool has_arg, const char *arg, size_t arg_len, size_t off)
 {
 	struct kv_falco_ref r = {
-		.kind = kind,
-		.name = name,
-		.name_len = name_len,
-		.has_arg = has_arg,
-		.arg = arg,
-		.arg_len = arg_len,
-		.off = off,
+	    .kind = kind,
+	    .name = name,
+	    .name_len = name_len,
+	    .has_arg = has_arg,
+	    .arg = arg,
+	    .arg_len = arg_len,
+	    .off = off,
 	};
 
 	return p->fn ? p->fn(&r, p->ctx) : 0;
@@ -289,18 +290,18 @@ static int enter(struct parser *p)
 static int parse_or(struct parser *p);
 static int parse_field_or_transformer_remainder(struct parser *p);
 
-#define ENTER(p)                          \
-	do {                              \
-		int e_ = enter(p);        \
-		if (e_) {                 \
-			(p)->depth--;     \
-			return e_;        \
-		}                         \
+#define ENTER(p)                                                                                   \
+	do {                                                                                       \
+		int e_ = enter(p);                                                                 \
+		if (e_) {                                                                          \
+			(p)->depth--;                                                              \
+			return e_;                                                                 \
+		}                                                                                  \
 	} while (0)
-#define LEAVE(p, ret)            \
-	do {                     \
-		(p)->depth--;    \
-		return (ret);    \
+#define LEAVE(p, ret)                                                                              \
+	do {                                                                                       \
+		(p)->depth--;                                                                      \
+		return (ret);                                                                      \
 	} while (0)
 
 /* after a '(' */
@@ -328,7 +329,8 @@ static int parse_field_remainder(struct parser *p)
 
 	if (lex_str(p, "[")) {
 		if (!lex_quoted_str(p) && !lex_field_arg_bare(p))
-			return fail(p, "expected a valid field argument: a quoted string or a bare string");
+			return fail(
+			    p, "expected a valid field argument: a quoted string or a bare string");
 		has_arg = true;
 		arg = p->tok;
 		arg_len = p->tok_len;
@@ -360,8 +362,9 @@ static int parse_transformer_list(struct parser *p)
 		} else if (lex_quoted_str(p) || lex_hex_num(p) || lex_num(p))
 			ret = 0;
 		else
-			ret = fail(p, "expected transformer list argument: field, transformer, quoted "
-				      "string, or number");
+			ret = fail(p,
+				   "expected transformer list argument: field, transformer, quoted "
+				   "string, or number");
 		if (ret)
 			return ret;
 		lex_blank(p);
@@ -464,8 +467,9 @@ static int parse_str_value(struct parser *p, bool no_transformer)
 		return 0;
 	if (lex_bare_str(p))
 		return 1; /* tells list parsing the item was unquoted */
-	return fail(p, no_transformer ? "expected a string value"
-				      : "expected a string value or a field with a valid transformer");
+	return fail(p, no_transformer
+			   ? "expected a string value"
+			   : "expected a string value or a field with a valid transformer");
 }
 
 static int list_item(struct parser *p, int kind)
@@ -636,7 +640,7 @@ static int parse_or(struct parser *p)
 int kv_falco_condition_parse(const char *s, size_t len, kv_falco_ref_fn fn, void *ctx,
 			     struct kv_falco_parse_error *err)
 {
-	struct parser p = { .s = s, .n = len, .fn = fn, .ctx = ctx, .err = err, .tok = s };
+	struct parser p = {.s = s, .n = len, .fn = fn, .ctx = ctx, .err = err, .tok = s};
 	int ret;
 
 	if (err) {

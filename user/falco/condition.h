@@ -29,17 +29,17 @@ struct kv_falco_ref {
 	enum kv_falco_ref_kind kind;
 	const char *name; /* points into the condition; not NUL-terminated */
 	size_t name_len;
-	bool has_arg;	  /* field[arg] */
-	const char *arg;  /* the argument, unquoted (quoted ones point into the condition raw) */
+	bool has_arg;	 /* field[arg] */
+	const char *arg; /* the argument, unquoted (quoted ones point into the condition raw) */
 	size_t arg_len;
-	size_t off;	  /* byte offset of the reference in the condition */
+	size_t off; /* byte offset of the reference in the condition */
 };
 
 /* Return 0 to continue, anything else stops the parse and is returned. */
 typedef int (*kv_falco_ref_fn)(const struct kv_falco_ref *ref, void *ctx);
 
 struct kv_falco_parse_error {
-	size_t off;    /* where the parser stopped */
+	size_t off; /* where the parser stopped */
 	char msg[200];
 };
 

@@ -35,8 +35,8 @@ static int pick(const char *dir, char *out, size_t len, char *tried, size_t trie
 
 int kv_falco_data_dir(char *out, size_t len, char *err, size_t errlen)
 {
-	static const char *const fixed[] = { "/usr/local/share/kavachos/falco",
-					     "/usr/share/kavachos/falco" };
+	static const char *const fixed[] = {"/usr/local/share/kavachos/falco",
+					    "/usr/share/kavachos/falco"};
 	char exe[PATH_MAX], cand[PATH_MAX], tried[2048] = "";
 	const char *env = getenv(KV_DATA_DIR_ENV);
 	ssize_t n;

@@ -7,12 +7,12 @@
 #include <string.h>
 #include "falco/fields.h"
 
-#define FF_REQUIRED (1u << 0)
-#define FF_INDEX (1u << 1)
-#define FF_KEY (1u << 2)
-#define FF_DOT (1u << 3)
+#define FF_REQUIRED    (1u << 0)
+#define FF_INDEX       (1u << 1)
+#define FF_KEY	       (1u << 2)
+#define FF_DOT	       (1u << 3)
 #define FF_FILTER_ONLY (1u << 4)
-#define FF_PRINT_ONLY (1u << 5)
+#define FF_PRINT_ONLY  (1u << 5)
 
 struct field {
 	char *name;
@@ -31,9 +31,12 @@ static const struct {
 	const char *tok;
 	unsigned flag;
 } field_tokens[] = {
-	{ "required", FF_REQUIRED },	   { "index", FF_INDEX },
-	{ "key", FF_KEY },		   { "dot", FF_DOT },
-	{ "filter_only", FF_FILTER_ONLY }, { "print_only", FF_PRINT_ONLY },
+    {"required", FF_REQUIRED},
+    {"index", FF_INDEX},
+    {"key", FF_KEY},
+    {"dot", FF_DOT},
+    {"filter_only", FF_FILTER_ONLY},
+    {"print_only", FF_PRINT_ONLY},
 };
 
 static int cmp_field(const void *a, const void *b)
@@ -149,7 +152,8 @@ static int load_list(struct kv_falco_fields *f, const char *path, bool must_exis
 				if (!strcmp(tok, field_tokens[i].tok))
 					break;
 			if (i == sizeof(field_tokens) / sizeof(field_tokens[0])) {
-				snprintf(err, errlen, "%s:%u: unknown token '%s'", path, lineno, tok);
+				snprintf(err, errlen, "%s:%u: unknown token '%s'", path, lineno,
+					 tok);
 				ret = -EINVAL;
 				goto out;
 			}
@@ -157,7 +161,8 @@ static int load_list(struct kv_falco_fields *f, const char *path, bool must_exis
 		}
 		sort_fields(f);
 		if (must_exist && !find(f, name, strlen(name))) {
-			snprintf(err, errlen, "%s:%u: '%s' is not in fields.txt", path, lineno, name);
+			snprintf(err, errlen, "%s:%u: '%s' is not in fields.txt", path, lineno,
+				 name);
 			ret = -EINVAL;
 			break;
 		}
@@ -360,7 +365,8 @@ int kv_falco_field_check(const struct kv_falco_fields *f, const char *name, size
 		if (!(e->flags & FF_DOT) || p == name_len)
 			break;
 		if (has_arg) {
-			snprintf(why, whylen, "field '%.*s' has two arguments", (int)name_len, name);
+			snprintf(why, whylen, "field '%.*s' has two arguments", (int)name_len,
+				 name);
 			return -EINVAL;
 		}
 		return check_use(e, use, why, whylen);

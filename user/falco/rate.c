@@ -63,7 +63,8 @@ struct json_object *kv_falco_rate_receipt_fields(const struct kv_falco_rate *r, 
 	json_object_object_add(o, "source", json_object_new_string("falco"));
 	json_object_object_add(o, "alerts", json_object_new_int64(kv_falco_rate_count(r, now_ns)));
 	json_object_object_add(o, "limit", json_object_new_int64(r->limit));
-	json_object_object_add(o, "window_s", json_object_new_int64((int64_t)(r->window_ns / 1000000000ull)));
+	json_object_object_add(o, "window_s",
+			       json_object_new_int64((int64_t)(r->window_ns / 1000000000ull)));
 	json_object_object_add(o, "bursts", json_object_new_int64((int64_t)r->exceeded));
 	return o;
 }

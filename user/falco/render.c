@@ -14,21 +14,22 @@
 #include "falco/datadir.h"
 #include "falco/render.h"
 
-#define MAX_KV 16
+#define MAX_KV	    16
 #define DOMAIN_BITS 0x00FF0000u
 
 /* Appended to every rule's output: how an alert finds its session. */
 static const char output_suffix[] =
-	" | session=%" KV_FALCO_SESSION_FIELD " ancestor_session=%" KV_FALCO_ANCESTOR_SESSION_FIELD
-	" cgroups=%" KV_FALCO_CGROUPS_FIELD " domain=${domain} trust_mask=${trust_mask}"
-	" process=%proc.name pid=%" KV_FALCO_PID_FIELD " ppid=%proc.ppid exepath=%proc.exepath"
-	" cmdline=%proc.cmdline user=%user.name uid=%user.uid evt_type=%evt.type";
+    " | session=%" KV_FALCO_SESSION_FIELD " ancestor_session=%" KV_FALCO_ANCESTOR_SESSION_FIELD
+    " cgroups=%" KV_FALCO_CGROUPS_FIELD " domain=${domain} trust_mask=${trust_mask}"
+    " process=%proc.name pid=%" KV_FALCO_PID_FIELD " ppid=%proc.ppid exepath=%proc.exepath"
+    " cmdline=%proc.cmdline user=%user.name uid=%user.uid evt_type=%evt.type";
 
-static const char *const priorities[] = { "EMERGENCY", "ALERT",	 "CRITICAL", "ERROR", "WARNING",
-					  "NOTICE",    "INFORMATIONAL", "INFO",  "DEBUG", NULL };
+static const char *const priorities[] = {"EMERGENCY", "ALERT",	"CRITICAL",	 "ERROR",
+					 "WARNING",   "NOTICE", "INFORMATIONAL", "INFO",
+					 "DEBUG",     NULL};
 
 struct rval {
-	char *s;     /* scalar, or NULL for a sequence */
+	char *s; /* scalar, or NULL for a sequence */
 	char **seq;
 	size_t n;
 };
@@ -57,7 +58,7 @@ struct tctx {
 };
 
 static int terr(struct tctx *t, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int terr(struct tctx *t, const yaml_node_t *n, const char *fmt, ...)
 {
@@ -196,7 +197,8 @@ static int selector(struct tctx *t, const yaml_node_t *sel, const char **prio)
 
 			if (v->type != YAML_SEQUENCE_NODE)
 				return terr(t, v, "priority_if_any: expected a list");
-			for (e = v->data.sequence.items.start; e < v->data.sequence.items.top; e++) {
+			for (e = v->data.sequence.items.start; e < v->data.sequence.items.top;
+			     e++) {
 				yaml_node_t *m = yaml_document_get_node(t->doc, *e), *bn = NULL,
 					    *pn = NULL;
 				yaml_node_pair_t *q;
@@ -205,7 +207,8 @@ static int selector(struct tctx *t, const yaml_node_t *sel, const char **prio)
 					return terr(t, m, "expected {bits: [...], priority: P}");
 				for (q = m->data.mapping.pairs.start; q < m->data.mapping.pairs.top;
 				     q++) {
-					const char *qk = scalar(yaml_document_get_node(t->doc, q->key));
+					const char *qk =
+					    scalar(yaml_document_get_node(t->doc, q->key));
 					yaml_node_t *qv = yaml_document_get_node(t->doc, q->value);
 
 					if (qk && !strcmp(qk, "bits"))
@@ -213,10 +216,12 @@ static int selector(struct tctx *t, const yaml_node_t *sel, const char **prio)
 					else if (qk && !strcmp(qk, "priority"))
 						pn = qv;
 					else
-						return terr(t, m, "unknown key '%s'", qk ? qk : "?");
+						return terr(t, m, "unknown key '%s'",
+							    qk ? qk : "?");
 				}
 				if (!pn || !scalar(pn) || !valid_priority(scalar(pn)))
-					return terr(t, m, "priority_if_any entry needs a valid priority");
+					return terr(t, m,
+						    "priority_if_any entry needs a valid priority");
 				ret = bits_of(t, bn, &bits);
 				if (ret)
 					return ret;
@@ -366,7 +371,7 @@ static int set_scalar(struct ritem *it, const char *key, const char *val)
 static int template_item(struct tctx *t, yaml_node_t *node)
 {
 	struct kv_falco_ruleset *rs = t->rs;
-	struct ritem it = { 0 }, *items;
+	struct ritem it = {0}, *items;
 	const char *prio = NULL;
 	yaml_node_t *sel = NULL;
 	yaml_node_pair_t *pr;
@@ -387,14 +392,16 @@ static int template_item(struct tctx *t, yaml_node_t *node)
 			sel = v;
 			continue;
 		}
-		if (pr == node->data.mapping.pairs.start) {
+		if (!it.kind[0]) {
 			if (!strcmp(k, "required_engine_version"))
 				strcpy(it.kind, "engine");
 			else if (!strcmp(k, "rule") || !strcmp(k, "macro") || !strcmp(k, "list"))
 				snprintf(it.kind, sizeof(it.kind), "%s", k);
 			else {
-				ret = terr(t, kn, "an item starts with rule, macro, list or "
-						  "required_engine_version, not '%s'", k);
+				ret = terr(t, kn,
+					   "an item starts with rule, macro, list or "
+					   "required_engine_version, not '%s'",
+					   k);
 				goto out;
 			}
 		}
@@ -478,7 +485,8 @@ static int load_template(struct kv_falco_ruleset *rs, const char *datadir, const
 	}
 	yaml_parser_set_input_file(&parser, fp);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu: invalid YAML: %s", path, parser.problem_mark.line + 1,
+		snprintf(err, errlen, "%s:%zu: invalid YAML: %s", path,
+			 parser.problem_mark.line + 1,
 			 parser.problem ? parser.problem : "parse error");
 		yaml_parser_delete(&parser);
 		fclose(fp);
@@ -486,7 +494,7 @@ static int load_template(struct kv_falco_ruleset *rs, const char *datadir, const
 	}
 	root = yaml_document_get_root_node(&doc);
 	if (root && root->type == YAML_SEQUENCE_NODE) {
-		struct tctx t = { .path = path, .doc = &doc, .rs = rs, .err = err, .errlen = errlen };
+		struct tctx t = {.path = path, .doc = &doc, .rs = rs, .err = err, .errlen = errlen};
 		yaml_node_item_t *e;
 
 		for (e = root->data.sequence.items.start; !ret && e < root->data.sequence.items.top;
@@ -576,8 +584,8 @@ static int emit_scalar(yaml_emitter_t *e, const char *s, bool prose)
 	yaml_event_t ev;
 	/* long conditions, outputs and descriptions as folded blocks, like the
 	 * official rules; everything else in whatever style is valid */
-	yaml_scalar_style_t style = prose && strlen(s) > 70 ? YAML_FOLDED_SCALAR_STYLE
-							    : YAML_ANY_SCALAR_STYLE;
+	yaml_scalar_style_t style =
+	    prose && strlen(s) > 70 ? YAML_FOLDED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE;
 
 	yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
 				     style);
@@ -589,11 +597,11 @@ static int emit_items(yaml_emitter_t *e, const struct kv_falco_ruleset *rs)
 	yaml_event_t ev;
 	size_t i, k, j;
 
-#define EMIT(init)                              \
-	do {                                    \
-		init;                           \
-		if (!yaml_emitter_emit(e, &ev)) \
-			return -EIO;            \
+#define EMIT(init)                                                                                 \
+	do {                                                                                       \
+		init;                                                                              \
+		if (!yaml_emitter_emit(e, &ev))                                                    \
+			return -EIO;                                                               \
 	} while (0)
 
 	EMIT(yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
@@ -636,7 +644,7 @@ static int emit_items(yaml_emitter_t *e, const struct kv_falco_ruleset *rs)
 
 int kv_falco_ruleset_yaml(const struct kv_falco_ruleset *rs, char **out)
 {
-	struct sbuf body = { 0 }, full = { 0 };
+	struct sbuf body = {0}, full = {0};
 	yaml_emitter_t e;
 	char header[512];
 	size_t i;
@@ -710,7 +718,9 @@ struct json_object *kv_falco_ruleset_json(const struct kv_falco_ruleset *rs)
 					       json_object_new_string(it->vals[0].s));
 			continue;
 		}
-		dst = !strcmp(it->kind, "rule") ? rules : !strcmp(it->kind, "macro") ? macros : lists;
+		dst = !strcmp(it->kind, "rule")	   ? rules
+		      : !strcmp(it->kind, "macro") ? macros
+						   : lists;
 		x = json_object_new_object();
 		json_object_object_add(x, "name", json_object_new_string(it->name));
 		for (k = 1; k < it->nkv; k++)
@@ -718,10 +728,12 @@ struct json_object *kv_falco_ruleset_json(const struct kv_falco_ruleset *rs)
 		json_object_array_add(dst, x);
 	}
 	json_object_object_add(o, "session_field", json_object_new_string(KV_FALCO_SESSION_FIELD));
-	json_object_object_add(counts, "rules", json_object_new_int((int)json_object_array_length(rules)));
+	json_object_object_add(counts, "rules",
+			       json_object_new_int((int)json_object_array_length(rules)));
 	json_object_object_add(counts, "macros",
 			       json_object_new_int((int)json_object_array_length(macros)));
-	json_object_object_add(counts, "lists", json_object_new_int((int)json_object_array_length(lists)));
+	json_object_object_add(counts, "lists",
+			       json_object_new_int((int)json_object_array_length(lists)));
 	json_object_object_add(o, "counts", counts);
 	json_object_object_add(o, "rules", rules);
 	json_object_object_add(o, "macros", macros);
@@ -761,8 +773,8 @@ int kv_falco_render(enum kv_domain d, uint32_t trust_mask, char **yaml_out, char
 	return ret;
 }
 
-int kv_falco_render_json(enum kv_domain d, uint32_t trust_mask, struct json_object **out,
-			 char *err, size_t errlen)
+int kv_falco_render_json(enum kv_domain d, uint32_t trust_mask, struct json_object **out, char *err,
+			 size_t errlen)
 {
 	struct kv_falco_ruleset *rs;
 	int ret = build_default(d, trust_mask, &rs, err, errlen);

@@ -11,10 +11,10 @@
 #include "profile/profile.h"
 
 /* Output fields the rules carry; alerts are mapped to sessions by them. */
-#define KV_FALCO_SESSION_FIELD "proc.env[KAVACHOS_SESSION_ID]"
+#define KV_FALCO_SESSION_FIELD		"proc.env[KAVACHOS_SESSION_ID]"
 #define KV_FALCO_ANCESTOR_SESSION_FIELD "proc.aenv[KAVACHOS_SESSION_ID]"
-#define KV_FALCO_CGROUPS_FIELD "thread.cgroups"
-#define KV_FALCO_PID_FIELD "proc.pid"
+#define KV_FALCO_CGROUPS_FIELD		"thread.cgroups"
+#define KV_FALCO_PID_FIELD		"proc.pid"
 
 struct kv_falco_ruleset;
 
@@ -25,8 +25,8 @@ int kv_falco_render(enum kv_domain d, uint32_t trust_mask, char **yaml_out, char
 		    size_t errlen);
 /* The same rules as a JSON document: metadata (domain, mask, engine version,
  * SHA-256 of the YAML, counts), rules/macros/lists, and the YAML itself. */
-int kv_falco_render_json(enum kv_domain d, uint32_t trust_mask, struct json_object **out,
-			 char *err, size_t errlen);
+int kv_falco_render_json(enum kv_domain d, uint32_t trust_mask, struct json_object **out, char *err,
+			 size_t errlen);
 
 /* The building blocks, with an explicit data directory. */
 int kv_falco_ruleset_build(const char *datadir, enum kv_domain d, uint32_t trust_mask,

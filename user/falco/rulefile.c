@@ -2,12 +2,14 @@
 /* Rule files -> validator items: the YAML structure Falco's rule loader expects
  * (a sequence of list/macro/rule/required_* items), with append: and override:
  * applied in load order the way Falco applies them. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 #include "falco/condition.h"
 #include "falco/validate_int.h"
@@ -28,9 +30,9 @@ struct item {
 	size_t nkv;
 };
 
-static const char *const priorities[] = { "emergency", "alert",	 "critical",	  "error",
-					  "warning",   "notice", "informational", "info",
-					  "debug",     NULL };
+static const char *const priorities[] = {"emergency", "alert",	"critical",	 "error",
+					 "warning",   "notice", "informational", "info",
+					 "debug",     NULL};
 
 static const char *scalar(const yaml_node_t *n)
 {
@@ -43,7 +45,7 @@ static void at_node(const struct item *it, const yaml_node_t *n, struct vpos *p)
 }
 
 __attribute__((format(printf, 3, 4))) static void ierr(struct item *it, const yaml_node_t *n,
-							const char *fmt, ...)
+						       const char *fmt, ...)
 {
 	char msg[512];
 	struct vpos p;
@@ -79,8 +81,8 @@ static yaml_node_t *get_key(const struct item *it, const char *key)
 /* YAML 1.1 booleans, as yaml-cpp (Falco's parser) reads them. -1: not a bool. */
 static int yaml_bool(const yaml_node_t *n)
 {
-	static const char *const t[] = { "true", "yes", "on", "y" };
-	static const char *const f[] = { "false", "no", "off", "n" };
+	static const char *const t[] = {"true", "yes", "on", "y"};
+	static const char *const f[] = {"false", "no", "off", "n"};
 	const char *s = scalar(n);
 	size_t i;
 
@@ -213,15 +215,21 @@ struct override_rule {
 };
 
 /* Falco's override: semantics: which keys may be appended to or replaced. */
-static const struct override_rule list_ovr[] = { { "items", true, true }, { 0 } };
-static const struct override_rule macro_ovr[] = { { "condition", true, true }, { 0 } };
+static const struct override_rule list_ovr[] = {{"items", true, true}, {0}};
+static const struct override_rule macro_ovr[] = {{"condition", true, true}, {0}};
 static const struct override_rule rule_ovr[] = {
-	{ "condition", true, true },	   { "output", true, true },
-	{ "desc", true, true },		   { "tags", true, true },
-	{ "exceptions", true, true },	   { "priority", false, true },
-	{ "enabled", false, true },	   { "warn_evttypes", false, true },
-	{ "capture", false, true },	   { "capture_duration", false, true },
-	{ "skip-if-unknown-filter", false, true }, { 0 },
+    {"condition", true, true},
+    {"output", true, true},
+    {"desc", true, true},
+    {"tags", true, true},
+    {"exceptions", true, true},
+    {"priority", false, true},
+    {"enabled", false, true},
+    {"warn_evttypes", false, true},
+    {"capture", false, true},
+    {"capture_duration", false, true},
+    {"skip-if-unknown-filter", false, true},
+    {0},
 };
 
 /* Checks override:; fills mode[i] ('a'ppend / 'r'eplace) per item key. */
@@ -246,7 +254,8 @@ static bool check_override(struct item *it, const struct override_rule *rules, c
 			if (!strcmp(r->key, ks))
 				break;
 		if (!ks || !r->key) {
-			ierr(it, k, "key '%s' cannot be overridden in a %s", ks ? ks : "?", it->kind);
+			ierr(it, k, "key '%s' cannot be overridden in a %s", ks ? ks : "?",
+			     it->kind);
 			ok = false;
 			continue;
 		}
@@ -337,7 +346,7 @@ static int add_excfield(struct item *it, struct vrule *r, yaml_node_t *n)
 	return 0;
 }
 
-static const char *const exc_keys[] = { "name", "fields", "comps", "values", NULL };
+static const char *const exc_keys[] = {"name", "fields", "comps", "values", NULL};
 
 /* exceptions: [{name, fields, comps, values}]: structure here, fields later. */
 static void load_exceptions(struct item *it, struct vrule *r, yaml_node_t *n)
@@ -447,7 +456,8 @@ static void load_exceptions(struct item *it, struct vrule *r, yaml_node_t *n)
 				if (vn->type != YAML_SEQUENCE_NODE ||
 				    (size_t)(vn->data.sequence.items.top -
 					     vn->data.sequence.items.start) != nfields)
-					ierr(it, vn, "each exception value must be a list of %zu values",
+					ierr(it, vn,
+					     "each exception value must be a list of %zu values",
 					     nfields);
 			}
 		}
@@ -478,17 +488,29 @@ static struct vrule *new_rule(struct kv_falco_validator *v, const char *name)
 }
 
 static const char *const rule_keys[] = {
-	"rule",	   "desc",    "condition",     "output",      "priority",
-	"tags",	   "enabled", "exceptions",    "source",      "append",
-	"override", "warn_evttypes", "skip-if-unknown-filter", "capture", "capture_duration",
-	NULL,
+    "rule",
+    "desc",
+    "condition",
+    "output",
+    "priority",
+    "tags",
+    "enabled",
+    "exceptions",
+    "source",
+    "append",
+    "override",
+    "warn_evttypes",
+    "skip-if-unknown-filter",
+    "capture",
+    "capture_duration",
+    NULL,
 };
 
 static void load_rule(struct item *it)
 {
-	static const char *const append_ok[] = { "condition", "exceptions", "output", "desc",
-						 "tags" };
-	char mode[MAX_KEYS] = { 0 };
+	static const char *const append_ok[] = {"condition", "exceptions", "output", "desc",
+						"tags"};
+	char mode[MAX_KEYS] = {0};
 	bool append, ok, replace_all = false;
 	yaml_node_t *n;
 	struct vrule *r;
@@ -503,8 +525,9 @@ static void load_rule(struct item *it)
 	ok &= check_tags(it);
 	n = get(it, "priority");
 	if (n && (!scalar(n) || !valid_priority(scalar(n)))) {
-		ierr(it, n, "invalid priority '%s' (one of emergency, alert, critical, error, "
-			    "warning, notice, informational, debug)",
+		ierr(it, n,
+		     "invalid priority '%s' (one of emergency, alert, critical, error, "
+		     "warning, notice, informational, debug)",
 		     scalar(n) ? scalar(n) : "?");
 		ok = false;
 	}
@@ -518,13 +541,15 @@ static void load_rule(struct item *it)
 	r = vfind_rule(it->v, it->name);
 	if (get(it, "override")) {
 		if (append) {
-			ierr(it, get_key(it, "append"), "'append' and 'override' cannot be used together");
+			ierr(it, get_key(it, "append"),
+			     "'append' and 'override' cannot be used together");
 			return;
 		}
 		if (!check_override(it, rule_ovr, mode) || !ok)
 			return;
 		if (!r) {
-			ierr(it, NULL, "override of rule '%s', which is not defined before", it->name);
+			ierr(it, NULL, "override of rule '%s', which is not defined before",
+			     it->name);
 			return;
 		}
 	} else if (append) {
@@ -546,7 +571,8 @@ static void load_rule(struct item *it)
 		if (!ok)
 			return;
 		if (!r) {
-			ierr(it, NULL, "append to rule '%s', which is not defined before", it->name);
+			ierr(it, NULL, "append to rule '%s', which is not defined before",
+			     it->name);
 			return;
 		}
 	} else if (it->nkv == 2 && get(it, "enabled")) {
@@ -558,7 +584,7 @@ static void load_rule(struct item *it)
 			r->enabled = get_bool(it, "enabled", true);
 		return;
 	} else {
-		static const char *const required[] = { "condition", "output", "desc", "priority" };
+		static const char *const required[] = {"condition", "output", "desc", "priority"};
 
 		for (i = 0; i < 4; i++)
 			if (!get(it, required[i])) {
@@ -570,7 +596,7 @@ static void load_rule(struct item *it)
 		r = new_rule(it->v, it->name);
 		if (!r)
 			return;
-		r->at = (struct vpos){ 0 };
+		r->at = (struct vpos){0};
 		at_node(it, get(it, "rule"), &r->at);
 		r->enabled = true;
 		replace_all = true;
@@ -622,8 +648,8 @@ static struct vmacro *new_macro(struct kv_falco_validator *v, const char *name)
 
 static void load_macro(struct item *it)
 {
-	static const char *const keys[] = { "macro", "condition", "append", "override", NULL };
-	char mode[MAX_KEYS] = { 0 };
+	static const char *const keys[] = {"macro", "condition", "append", "override", NULL};
+	char mode[MAX_KEYS] = {0};
 	struct vmacro *m;
 	bool append, ok;
 	yaml_node_t *cond;
@@ -641,13 +667,15 @@ static void load_macro(struct item *it)
 	m = vfind_macro(it->v, it->name, strlen(it->name));
 	if (get(it, "override")) {
 		if (append) {
-			ierr(it, get_key(it, "append"), "'append' and 'override' cannot be used together");
+			ierr(it, get_key(it, "append"),
+			     "'append' and 'override' cannot be used together");
 			return;
 		}
 		if (!check_override(it, macro_ovr, mode))
 			return;
 		if (!m) {
-			ierr(it, NULL, "override of macro '%s', which is not defined before", it->name);
+			ierr(it, NULL, "override of macro '%s', which is not defined before",
+			     it->name);
 			return;
 		}
 		append = mode_of(it, mode, "condition") == 'a';
@@ -668,8 +696,8 @@ static void load_macro(struct item *it)
 
 static void load_list(struct item *it)
 {
-	static const char *const keys[] = { "list", "items", "append", "override", NULL };
-	char mode[MAX_KEYS] = { 0 };
+	static const char *const keys[] = {"list", "items", "append", "override", NULL};
+	char mode[MAX_KEYS] = {0};
 	yaml_node_t *items = get(it, "items");
 	yaml_node_item_t *e;
 	struct vlist *l;
@@ -698,14 +726,16 @@ static void load_list(struct item *it)
 	l = vfind_list(it->v, it->name, strlen(it->name));
 	if (get(it, "override")) {
 		if (append) {
-			ierr(it, get_key(it, "append"), "'append' and 'override' cannot be used together");
+			ierr(it, get_key(it, "append"),
+			     "'append' and 'override' cannot be used together");
 			return;
 		}
 		if (!check_override(it, list_ovr, mode))
 			return;
 		append = mode_of(it, mode, "items") == 'a';
 		if (!l) {
-			ierr(it, NULL, "override of list '%s', which is not defined before", it->name);
+			ierr(it, NULL, "override of list '%s', which is not defined before",
+			     it->name);
 			return;
 		}
 	} else if (append && !l) {
@@ -800,8 +830,8 @@ static void load_plugins(struct item *it, yaml_node_t *seq)
 static void load_item(struct kv_falco_validator *v, const struct vfile *f, yaml_document_t *doc,
 		      yaml_node_t *node)
 {
-	static const char *const kinds[] = { "rule", "macro", "list", NULL };
-	struct item it = { .v = v, .f = f, .doc = doc, .node = node };
+	static const char *const kinds[] = {"rule", "macro", "list", NULL};
+	struct item it = {.v = v, .f = f, .doc = doc, .node = node};
 	yaml_node_pair_t *pr;
 	size_t i;
 
@@ -818,7 +848,8 @@ static void load_item(struct kv_falco_validator *v, const struct vfile *f, yaml_
 			continue;
 		if (!strcmp(ks, "required_engine_version")) {
 			if (!scalar(val) || !semver_or_int(scalar(val)))
-				ierr(&it, val, "required_engine_version '%s' is not a version number",
+				ierr(&it, val,
+				     "required_engine_version '%s' is not a version number",
 				     scalar(val) ? scalar(val) : "?");
 			return;
 		}
@@ -844,8 +875,9 @@ static void load_item(struct kv_falco_validator *v, const struct vfile *f, yaml_
 		}
 	}
 	if (!it.kind) {
-		ierr(&it, node, "unknown item: expected one of rule, macro, list, "
-				"required_engine_version, required_plugin_versions");
+		ierr(&it, node,
+		     "unknown item: expected one of rule, macro, list, "
+		     "required_engine_version, required_plugin_versions");
 		return;
 	}
 	if (!strcmp(it.kind, "rule"))
@@ -947,14 +979,15 @@ int kv_falco_validator_add_file(struct kv_falco_validator *v, const char *path)
 	int ret;
 
 	if (!fp) {
-		struct vpos at = { 0 };
-		struct vfile f = { .path = (char *)path };
+		struct vpos at = {0};
+		struct vfile f = {.path = (char *)path};
 
 		ret = -errno;
 		at.f = &f;
 		vdiag(v, &at, NULL, NULL, false, "cannot read: %s", strerror(-ret));
 		return ret;
 	}
+	errno = 0;
 	for (;;) {
 		if (len == cap) {
 			char *nb = realloc(buf, cap ? cap * 2 : 65536);
@@ -972,10 +1005,57 @@ int kv_falco_validator_add_file(struct kv_falco_validator *v, const char *path)
 			break;
 		len += n;
 	}
-	ret = ferror(fp) ? -EIO : 0;
+	ret = ferror(fp) ? -(errno ? errno : EIO) : 0;
 	fclose(fp);
-	if (!ret)
+	if (!ret) {
 		ret = kv_falco_validator_add_buffer(v, path, buf, len);
+	} else {
+		struct vfile f = {.path = (char *)path};
+		struct vpos at = {.f = &f};
+
+		vdiag(v, &at, NULL, NULL, false, "cannot read: %s", strerror(-ret));
+	}
 	free(buf);
+	return ret;
+}
+
+static int rules_file(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	if (d->d_name[0] == '.')
+		return 0;
+	return (n > 5 && !strcmp(d->d_name + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(d->d_name + n - 4, ".yml"));
+}
+
+int kv_falco_validator_add_path(struct kv_falco_validator *v, const char *path)
+{
+	struct dirent **names;
+	struct stat st;
+	int n, i, ret = 0;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return kv_falco_validator_add_file(v, path);
+	n = scandir(path, &names, rules_file, alphasort);
+	if (n < 0) {
+		struct vfile f = {.path = (char *)path};
+		struct vpos at = {.f = &f};
+
+		ret = -errno;
+		vdiag(v, &at, NULL, NULL, false, "cannot read directory: %s", strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		char file[4096];
+		int r;
+
+		snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name);
+		r = kv_falco_validator_add_file(v, file);
+		if (r && !ret)
+			ret = r;
+		free(names[i]);
+	}
+	free(names);
 	return ret;
 }

@@ -381,8 +381,9 @@ static int on_ref(const struct kv_falco_ref *r, void *ctx)
 			break;
 		}
 		if (vfind_list(c->v, r->name, r->name_len))
-			snprintf(why, sizeof(why), "'%.*s' is a list, not a macro: use it after "
-						   "'in', 'intersects' or 'pmatch'",
+			snprintf(why, sizeof(why),
+				 "'%.*s' is a list, not a macro: use it after "
+				 "'in', 'intersects' or 'pmatch'",
 				 (int)r->name_len, r->name);
 		else
 			snprintf(why, sizeof(why), "undefined macro '%.*s'", (int)r->name_len,
@@ -436,7 +437,7 @@ static void check_output(struct check *c)
 			continue;
 		start = i++;
 		if (i < n && s[i] == '%')
-			continue; /* "%%" is a literal percent sign */
+			continue;	    /* "%%" is a literal percent sign */
 		if (i < n && s[i] == '(') { /* %(field) */
 			wrapped = true;
 			i++;
@@ -452,7 +453,8 @@ static void check_output(struct check *c)
 					       (s[i + run] >= '0' && s[i + run] <= '9')))
 				run++;
 			if (!run) {
-				cdiag(c, start, "'%' in an output must be followed by a field name");
+				cdiag(c, start,
+				      "'%' in an output must be followed by a field name");
 			} else if (c->check_fields) {
 				kv_falco_field_check(c->v->fields, s + i, run, false, NULL, 0,
 						     KV_FALCO_USE_OUTPUT, why, sizeof(why));
@@ -482,8 +484,8 @@ static void check_output(struct check *c)
 			i++;
 		}
 		if (c->check_fields &&
-		    kv_falco_field_check(c->v->fields, s + name_at, len, has_arg, s + arg_at, arg_len,
-					 KV_FALCO_USE_OUTPUT, why, sizeof(why)))
+		    kv_falco_field_check(c->v->fields, s + name_at, len, has_arg, s + arg_at,
+					 arg_len, KV_FALCO_USE_OUTPUT, why, sizeof(why)))
 			cdiag(c, name_at, why);
 		i--; /* the loop's i++ */
 	}
@@ -502,7 +504,8 @@ static void check_exception_field(struct check *c, const struct vexcfield *e)
 		return;
 	}
 	if (kv_falco_field_check(c->v->fields, s, len, br != NULL, br ? br + 1 : NULL,
-				 br ? strlen(br + 1) - 1 : 0, KV_FALCO_USE_FILTER, why, sizeof(why)))
+				 br ? strlen(br + 1) - 1 : 0, KV_FALCO_USE_FILTER, why,
+				 sizeof(why)))
 		vdiag(c->v, &e->at, c->kind, c->name, false, "exception: %s", why);
 }
 
@@ -591,8 +594,12 @@ size_t kv_falco_validator_check(struct kv_falco_validator *v)
 
 	for (i = 0; i < v->nmacros; i++) {
 		struct vmacro *m = &v->macros[i];
-		struct check c = { .v = v, .kind = "macro", .name = m->name, .text = &m->cond,
-				   .check_fields = true, .self = m };
+		struct check c = {.v = v,
+				  .kind = "macro",
+				  .name = m->name,
+				  .text = &m->cond,
+				  .check_fields = true,
+				  .self = m};
 
 		if (vtext_join(&m->cond))
 			continue;
@@ -606,12 +613,13 @@ size_t kv_falco_validator_check(struct kv_falco_validator *v)
 	for (i = 0; i < v->nrules; i++) {
 		struct vrule *r = &v->rules[i];
 		bool syscall = !r->source || !strcmp(r->source, "syscall");
-		struct check c = { .v = v, .kind = "rule", .name = r->name, .check_fields = syscall };
+		struct check c = {.v = v, .kind = "rule", .name = r->name, .check_fields = syscall};
 		size_t k;
 
 		if (!syscall)
 			vdiag(v, &r->at, "rule", r->name, true,
-			      "source '%s': fields are checked for the syscall source only", r->source);
+			      "source '%s': fields are checked for the syscall source only",
+			      r->source);
 		if (vtext_join(&r->cond) || vtext_join(&r->output))
 			continue;
 		c.text = &r->cond;

@@ -20,7 +20,7 @@ struct kv_falco_diag {
 	const char *kind;   /* "rule", "macro", "list", or NULL (file level) */
 	const char *name;   /* the item's name, or NULL */
 	const char *msg;
-	bool warning;	    /* warnings do not make the files invalid */
+	bool warning; /* warnings do not make the files invalid */
 };
 
 struct kv_falco_stats {
@@ -33,6 +33,9 @@ int kv_falco_validator_new(const char *datadir, struct kv_falco_validator **out,
 /* Reads and parses one file (a YAML or structure problem becomes a diagnostic).
  * 0, or -errno when the file cannot be read (also recorded as a diagnostic). */
 int kv_falco_validator_add_file(struct kv_falco_validator *v, const char *path);
+/* A file, or a directory: its *.yaml and *.yml files in alphabetical order, as
+ * Falco loads a rules directory. 0 or the first -errno. */
+int kv_falco_validator_add_path(struct kv_falco_validator *v, const char *path);
 /* Same for text in memory; name is what diagnostics call it. */
 int kv_falco_validator_add_buffer(struct kv_falco_validator *v, const char *name, const char *buf,
 				  size_t len);

@@ -89,8 +89,9 @@ struct kv_falco_validator {
 };
 
 __attribute__((format(printf, 6, 7))) void vdiag(struct kv_falco_validator *v,
-						   const struct vpos *at, const char *kind,
-						   const char *name, bool warning, const char *fmt, ...);
+						 const struct vpos *at, const char *kind,
+						 const char *name, bool warning, const char *fmt,
+						 ...);
 void vpos_from_mark(const struct vfile *f, yaml_mark_t m, struct vpos *out);
 /* Position of byte k of a segment's (parsed) text in its file. */
 void vseg_pos(const struct vseg *s, size_t k, struct vpos *out);

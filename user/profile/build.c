@@ -278,7 +278,8 @@ static int check_extras(const struct kv_profile *p, char *err, size_t errlen)
 		const char *nm = in->extra_allow[i];
 
 		if (kv_syscall_nr(nm) < 0) {
-			snprintf(err, errlen, "seccomp.allow: '%s' is not an x86_64 system call", nm);
+			snprintf(err, errlen, "seccomp.allow: '%s' is not an x86_64 system call",
+				 nm);
 			return -EINVAL;
 		}
 		if ((why = kv_never_allow_reason(nm, p->readonly))) {
@@ -290,7 +291,8 @@ static int check_extras(const struct kv_profile *p, char *err, size_t errlen)
 		const char *nm = in->extra_deny[i];
 
 		if (kv_syscall_nr(nm) < 0) {
-			snprintf(err, errlen, "seccomp.deny: '%s' is not an x86_64 system call", nm);
+			snprintf(err, errlen, "seccomp.deny: '%s' is not an x86_64 system call",
+				 nm);
 			return -EINVAL;
 		}
 		if (in_group(&kv_grp_nofreeze, nm)) {

@@ -332,7 +332,8 @@ static const struct kv_entry hard[] = {
 static const struct kv_entry hard_readonly[] = { ERR("openat2", ENOSYS) };
 
 const struct kv_group kv_grp_nofreeze =
-	GROUP("no-freeze", "always allowed so an agent can exit, wait and handle signals", nofreeze);
+	GROUP("no-freeze", "always allowed so an agent can exit, wait and handle signals",
+	      nofreeze);
 const struct kv_group kv_grp_readonly =
 	GROUP("read-only", "trust mask 0: read, list, stat, write to open descriptors", readonly);
 const struct kv_group kv_grp_baseline =

@@ -201,9 +201,11 @@ static struct json_object *meta_json(const struct kv_profile *p)
 		o = json_object_new_object();
 		snprintf(hex, sizeof(hex), "0x%08x", p->in.trust_mask);
 		json_object_object_add(o, "trust_mask", json_object_new_string(hex));
-		json_object_object_add(o, "domain", json_object_new_string(kv_domain_name(p->in.domain)));
+		json_object_object_add(o, "domain",
+				       json_object_new_string(kv_domain_name(p->in.domain)));
 		json_object_object_add(o, "depth", json_object_new_int64(p->in.depth));
-		json_object_object_add(o, "strict_exec", json_object_new_boolean(p->in.strict_exec));
+		json_object_object_add(o, "strict_exec",
+				       json_object_new_boolean(p->in.strict_exec));
 		json_object_object_add(o, "seccomp_allow",
 				       strv_json(p->extra_allow, p->in.n_extra_allow));
 		json_object_object_add(o, "seccomp_deny",
@@ -214,7 +216,8 @@ static struct json_object *meta_json(const struct kv_profile *p)
 		json_object_object_add(m, "writes_supervised",
 				       json_object_new_boolean(p->writes_supervised));
 	} else {
-		json_object_object_add(m, "source_sha256", json_object_new_string(p->source_sha256));
+		json_object_object_add(m, "source_sha256",
+				       json_object_new_string(p->source_sha256));
 		json_object_object_add(m, "skipped", strv_json(p->skipped, p->n_skipped));
 	}
 	json_object_object_add(m, "launch_exec", json_object_new_string(p->launch_exec

@@ -58,6 +58,16 @@ struct imp {
 		-EINVAL;                                                         \
 	})
 
+/* A member that is present and not null. */
+static struct json_object *member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	return v;
+}
+
 static bool allowed_keys(struct imp *im, struct json_object *o, const char *path,
 			 const char *const *keys)
 {
@@ -91,7 +101,8 @@ static int get_u64(struct imp *im, struct json_object *o, const char *path, uint
 	if (rc)
 		return rc;
 	if (json_object_get_int64(o) < 0)
-		return FAIL(im, "%s: negative value %lld", path, (long long)json_object_get_int64(o));
+		return FAIL(im, "%s: negative value %lld", path,
+			    (long long)json_object_get_int64(o));
 	*v = json_object_get_uint64(o);
 	return 0;
 }
@@ -104,7 +115,8 @@ static int get_errno(struct imp *im, struct json_object *o, const char *path, ui
 	if (rc)
 		return rc;
 	if (x > 4095)
-		return FAIL(im, "%s: errno %llu out of range (0-4095)", path, (unsigned long long)x);
+		return FAIL(im, "%s: errno %llu out of range (0-4095)", path,
+			    (unsigned long long)x);
 	*v = (uint32_t)x;
 	return 0;
 }
@@ -141,7 +153,7 @@ static int filter_obj(struct imp *im, struct json_object *o, const char *path, b
 		return rc;
 	if (!allowed_keys(im, o, path, keys))
 		return -EINVAL;
-	if (json_object_object_get_ex(o, "caps", &v) && !json_object_is_type(v, json_type_null)) {
+	if ((v = member(o, "caps"))) {
 		snprintf(p, sizeof(p), "%s.caps", path);
 		if ((rc = want_type(im, v, json_type_array, p, "an array of capability names")))
 			return rc;
@@ -162,7 +174,7 @@ static int filter_obj(struct imp *im, struct json_object *o, const char *path, b
 				inc_ok = false;
 		}
 	}
-	if (json_object_object_get_ex(o, "arches", &v) && !json_object_is_type(v, json_type_null)) {
+	if ((v = member(o, "arches"))) {
 		bool found = false;
 
 		snprintf(p, sizeof(p), "%s.arches", path);
@@ -182,7 +194,7 @@ static int filter_obj(struct imp *im, struct json_object *o, const char *path, b
 		if (found)
 			exc_hit = true;
 	}
-	if (json_object_object_get_ex(o, "minKernel", &v) && !json_object_is_type(v, json_type_null)) {
+	if ((v = member(o, "minKernel"))) {
 		unsigned maj, min;
 
 		snprintf(p, sizeof(p), "%s.minKernel", path);
@@ -369,7 +381,7 @@ static int parse_entry(struct imp *im, struct json_object *e, size_t idx)
 		if ((rc = want_type(im, single, json_type_string, p, "a syscall name")))
 			return rc;
 	}
-	if (json_object_object_get_ex(e, "errnoRet", &v) && !json_object_is_type(v, json_type_null)) {
+	if ((v = member(e, "errnoRet"))) {
 		snprintf(p, sizeof(p), "%s.errnoRet", path);
 		if ((rc = get_errno(im, v, p, &eret)))
 			return rc;
@@ -386,7 +398,7 @@ static int parse_entry(struct imp *im, struct json_object *e, size_t idx)
 	if (rc)
 		return FAIL(im, "%s: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE",
 			    p);
-	if (json_object_object_get_ex(e, "comment", &v) && !json_object_is_type(v, json_type_null)) {
+	if ((v = member(e, "comment"))) {
 		snprintf(p, sizeof(p), "%s.comment", path);
 		if ((rc = want_type(im, v, json_type_string, p, "a string")))
 			return rc;
@@ -396,13 +408,13 @@ static int parse_entry(struct imp *im, struct json_object *e, size_t idx)
 		if ((rc = parse_args(im, v, p, conds, &nconds)))
 			return rc;
 	}
-	if (json_object_object_get_ex(e, "includes", &v) && !json_object_is_type(v, json_type_null)) {
+	if ((v = member(e, "includes"))) {
 		snprintf(p, sizeof(p), "%s.includes", path);
 		if ((rc = filter_obj(im, v, p, true, &m)))
 			return rc;
 		applies = applies && m;
 	}
-	if (json_object_object_get_ex(e, "excludes", &v) && !json_object_is_type(v, json_type_null)) {
+	if ((v = member(e, "excludes"))) {
 		snprintf(p, sizeof(p), "%s.excludes", path);
 		if ((rc = filter_obj(im, v, p, false, &m)))
 			return rc;
@@ -437,8 +449,7 @@ static int parse_arches(struct imp *im, struct json_object *o)
 	size_t i, j, n;
 	int rc;
 
-	if (json_object_object_get_ex(o, "architectures", &v) &&
-	    !json_object_is_type(v, json_type_null)) {
+	if ((v = member(o, "architectures"))) {
 		if ((rc = want_type(im, v, json_type_array, "architectures", "an array")))
 			return rc;
 		for (i = 0, n = json_object_array_length(v); i < n; i++) {
@@ -453,7 +464,8 @@ static int parse_arches(struct imp *im, struct json_object *o)
 				x86_64 = true;
 		}
 		if (n && !x86_64)
-			return FAIL(im, "architectures: the profile does not cover SCMP_ARCH_X86_64");
+			return FAIL(im,
+				    "architectures: the profile does not cover SCMP_ARCH_X86_64");
 	}
 	if (!json_object_object_get_ex(o, "archMap", &v) || json_object_is_type(v, json_type_null))
 		return 0;
@@ -541,8 +553,7 @@ static int parse_top(struct imp *im, struct json_object *o, struct kv_profile *p
 		return FAIL(im, "expected a JSON object, got %s", kv_json_type_name(o));
 	if (!allowed_keys(im, o, "", keys))
 		return -EINVAL;
-	if (json_object_object_get_ex(o, "defaultErrnoRet", &v) &&
-	    !json_object_is_type(v, json_type_null)) {
+	if ((v = member(o, "defaultErrnoRet"))) {
 		if ((rc = get_errno(im, v, "defaultErrnoRet", &im->default_errno)))
 			return rc;
 		has_eret = true;
@@ -556,7 +567,8 @@ static int parse_top(struct imp *im, struct json_object *o, struct kv_profile *p
 	if (rc == -ENOENT)
 		return FAIL(im, "defaultAction: unknown action '%s'", json_object_get_string(v));
 	if (rc)
-		return FAIL(im, "defaultErrnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
+		return FAIL(im,
+			    "defaultErrnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE");
 	if ((p->default_action & 0xffff0000u) == SCMP_ACT_NOTIFY)
 		return FAIL(im, "defaultAction: SCMP_ACT_NOTIFY as the default would send every "
 				"syscall to the supervisor");
@@ -572,7 +584,7 @@ static int parse_top(struct imp *im, struct json_object *o, struct kv_profile *p
 	if (json_object_object_get_ex(o, "kavachos", &v) &&
 	    (rc = want_type(im, v, json_type_object, "kavachos", "an object")))
 		return rc;
-	if (!json_object_object_get_ex(o, "syscalls", &sc) || json_object_is_type(sc, json_type_null))
+	if (!(sc = member(o, "syscalls")))
 		return 0;
 	if ((rc = want_type(im, sc, json_type_array, "syscalls", "an array")))
 		return rc;

@@ -189,7 +189,8 @@ int kv_rule_format(const struct kv_rule *r, char *buf, size_t len)
 
 		off = (size_t)n < len ? (size_t)n : len;
 		if (c->op == SCMP_CMP_MASKED_EQ)
-			n += snprintf(buf + off, len - off, "%s a%u&%#llx==%#llx", i ? " &&" : " if",
+			n += snprintf(buf + off, len - off, "%s a%u&%#llx==%#llx",
+				      i ? " &&" : " if",
 				      c->arg, (unsigned long long)c->a, (unsigned long long)c->b);
 		else if (c->op >= SCMP_CMP_NE && c->op <= SCMP_CMP_GT)
 			n += snprintf(buf + off, len - off, "%s a%u%s%#llx", i ? " &&" : " if",

@@ -4,6 +4,8 @@
  * <asm/unistd_64.h>, 451-469 from later kernels (cachestat .. file_setattr).
  * Our own table rather than libseccomp's so that profiles (and their hashes)
  * do not depend on which libseccomp version resolves which names. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "profile/syscalls.h"
 
@@ -398,14 +400,38 @@ const char *kv_syscall_name(int nr)
 	return names[nr];
 }
 
-int kv_syscall_nr(const char *name)
+struct by_name {
+	const char *name;
+	int nr;
+};
+
+static struct by_name sorted[KV_SYSCALL_NR_MAX];
+static size_t n_sorted;
+static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
+
+static int by_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct by_name *)a)->name, ((const struct by_name *)b)->name);
+}
+
+/* Names are looked up for every table entry: sort them once, then bsearch. */
+static void sort_names(void)
 {
 	int nr;
 
+	for (nr = 0; nr < KV_SYSCALL_NR_MAX; nr++)
+		if (names[nr])
+			sorted[n_sorted++] = (struct by_name){ names[nr], nr };
+	qsort(sorted, n_sorted, sizeof(sorted[0]), by_name_cmp);
+}
+
+int kv_syscall_nr(const char *name)
+{
+	struct by_name key = { name, -1 }, *hit;
+
 	if (!name)
 		return -1;
-	for (nr = 0; nr < KV_SYSCALL_NR_MAX; nr++)
-		if (names[nr] && !strcmp(names[nr], name))
-			return nr;
-	return -1;
+	pthread_once(&sorted_once, sort_names);
+	hit = bsearch(&key, sorted, n_sorted, sizeof(sorted[0]), by_name_cmp);
+	return hit ? hit->nr : -1;
 }

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "receipts/audit_internal.h"
@@ -21,19 +20,19 @@
 #include "receipts/store.h"
 
 static const char *const verdict_names[KV_VERDICT_MAX] = {
-	[KV_CLEAN] = "CLEAN",
-	[KV_CHAIN_BROKEN] = "CHAIN_BROKEN",
-	[KV_TRUNCATED] = "TRUNCATED",
-	[KV_UNSIGNED_TAIL] = "UNSIGNED_TAIL",
-	[KV_PROFILE_DRIFT] = "PROFILE_DRIFT",
-	[KV_NO_SESSION] = "NO_SESSION",
-	[KV_MALFORMED] = "MALFORMED",
-	[KV_UNSUPPORTED_VERSION] = "UNSUPPORTED_VERSION",
-	[KV_EVIDENCE_MISSING] = "EVIDENCE_MISSING",
-	[KV_COUNTS_MISMATCH] = "COUNTS_MISMATCH",
-	[KV_KEY_MISMATCH] = "KEY_MISMATCH",
-	[KV_NO_KEY] = "NO_KEY",
-	[KV_ACTIVE] = "ACTIVE",
+    [KV_CLEAN] = "CLEAN",
+    [KV_CHAIN_BROKEN] = "CHAIN_BROKEN",
+    [KV_TRUNCATED] = "TRUNCATED",
+    [KV_UNSIGNED_TAIL] = "UNSIGNED_TAIL",
+    [KV_PROFILE_DRIFT] = "PROFILE_DRIFT",
+    [KV_NO_SESSION] = "NO_SESSION",
+    [KV_MALFORMED] = "MALFORMED",
+    [KV_UNSUPPORTED_VERSION] = "UNSUPPORTED_VERSION",
+    [KV_EVIDENCE_MISSING] = "EVIDENCE_MISSING",
+    [KV_COUNTS_MISMATCH] = "COUNTS_MISMATCH",
+    [KV_KEY_MISMATCH] = "KEY_MISMATCH",
+    [KV_NO_KEY] = "NO_KEY",
+    [KV_ACTIVE] = "ACTIVE",
 };
 
 const char *kv_verdict_name(enum kv_verdict v)
@@ -47,13 +46,14 @@ struct walk {
 	struct kv_receipt_buf rb;
 	uint64_t seq; /* the next receipt's */
 	char prev[KV_SHA256_HEX];
-	uint64_t every;  /* the genesis's checkpoint_every */
-	uint64_t since;  /* receipts since the last checkpoint */
-	bool closed;     /* SESSION_END and its checkpoint seen */
+	uint64_t every;	 /* the genesis's checkpoint_every */
+	uint64_t since;	 /* receipts since the last checkpoint */
+	bool closed;	 /* SESSION_END and its checkpoint seen */
 	bool unverified; /* a checkpoint whose signature could not be checked */
 	bool decided;
 	bool chain_follows; /* line 2 is a receipt: a bad line 1 is damage, not garbage */
 	uint64_t end_seq;
+	size_t last_type;		   /* index in res->types of the last receipt's type */
 	struct json_object *genesis, *end; /* payloads */
 };
 
@@ -80,13 +80,19 @@ static bool name_is(const char *p, size_t n, const char *s)
 	return strlen(s) == n && !memcmp(p, s, n);
 }
 
-static void count_type(struct kv_audit_result *r, const char *type, size_t n)
+static void count_type(struct walk *w, const char *type, size_t n)
 {
+	struct kv_audit_result *r = w->res;
 	size_t i;
 
+	if (w->last_type < r->n_types && name_is(type, n, r->types[w->last_type].type)) {
+		r->types[w->last_type].n++; /* runs of one type are the common case */
+		return;
+	}
 	for (i = 0; i < r->n_types; i++) {
 		if (name_is(type, n, r->types[i].type)) {
 			r->types[i].n++;
+			w->last_type = i;
 			return;
 		}
 	}
@@ -139,8 +145,9 @@ static bool check_genesis(struct walk *w, const struct kv_receipt_view *v)
 	const char *key_id;
 
 	if (!name_is(v->type, v->type_len, "SESSION_START"))
-		return decide(w, KV_CHAIN_BROKEN, true, 0, "the first receipt is %.*s, not SESSION_START",
-			      (int)v->type_len, v->type);
+		return decide(w, KV_CHAIN_BROKEN, true, 0,
+			      "the first receipt is %.*s, not SESSION_START", (int)v->type_len,
+			      v->type);
 	w->genesis = kv_audit_parse_payload(v->payload, v->payload_len);
 	if (!w->genesis || !json_object_object_get_ex(w->genesis, "chain", &chain) ||
 	    !json_object_object_get_ex(chain, "checkpoint_every", &o) ||
@@ -148,8 +155,7 @@ static bool check_genesis(struct walk *w, const struct kv_receipt_view *v)
 		return decide(w, KV_CHAIN_BROKEN, true, 0,
 			      "the genesis lacks chain.checkpoint_every (not written by kavachos)");
 	w->every = json_object_get_uint64(o);
-	if (!json_object_object_get_ex(chain, "key_id", &o) ||
-	    json_object_get_string_len(o) != 64)
+	if (!json_object_object_get_ex(chain, "key_id", &o) || json_object_get_string_len(o) != 64)
 		return decide(w, KV_CHAIN_BROKEN, true, 0, "the genesis lacks chain.key_id");
 	key_id = json_object_get_string(o);
 	snprintf(w->res->key_id, sizeof(w->res->key_id), "%s", key_id);
@@ -184,13 +190,15 @@ static bool check_checkpoint(struct walk *w, const struct kv_receipt_view *v)
 			      (unsigned long long)v->seq);
 	if (seq + 1 != v->seq || count != v->seq || memcmp(hash, w->prev, 64))
 		return decide(w, KV_CHAIN_BROKEN, true, v->seq,
-			      "checkpoint %llu signs seq %llu (count %llu, hash %.16s...), not the receipt before it",
+			      "checkpoint %llu signs seq %llu (count %llu, hash %.16s...), not the "
+			      "receipt before it",
 			      (unsigned long long)v->seq, (unsigned long long)seq,
 			      (unsigned long long)count, hash);
 	if (strcmp(key_id, w->res->key_id))
-		return decide(w, KV_CHAIN_BROKEN, true, v->seq,
-			      "checkpoint %llu is signed by key %.16s..., the genesis names %.16s...",
-			      (unsigned long long)v->seq, key_id, w->res->key_id);
+		return decide(
+		    w, KV_CHAIN_BROKEN, true, v->seq,
+		    "checkpoint %llu is signed by key %.16s..., the genesis names %.16s...",
+		    (unsigned long long)v->seq, key_id, w->res->key_id);
 	w->since = 0;
 	if (w->res->ended)
 		w->closed = true;
@@ -203,7 +211,8 @@ static bool check_checkpoint(struct walk *w, const struct kv_receipt_view *v)
 	n = kv_checkpoint_message(msg, sizeof(msg), w->res->session, seq, hash, key_id);
 	if (n < 0 || kv_receipt_key_verify(w->o->key, msg, (size_t)n, sig))
 		return decide(w, KV_CHAIN_BROKEN, true, v->seq,
-			      "checkpoint %llu: the signature does not verify (receipts up to %llu were rewritten, or the checkpoint was forged)",
+			      "checkpoint %llu: the signature does not verify (receipts up to %llu "
+			      "were rewritten, or the checkpoint was forged)",
 			      (unsigned long long)v->seq, (unsigned long long)seq);
 	w->res->checkpoints++;
 	w->res->signed_any = true;
@@ -263,20 +272,23 @@ static bool check_line(struct walk *w, const char *line, size_t n)
 	if (!name_is(v.session, v.session_len, r->session))
 		return decide(w, KV_CHAIN_BROKEN, true, w->seq,
 			      "receipt %llu belongs to session %.*s, not %s",
-			      (unsigned long long)w->seq, (int)v.session_len, v.session, r->session);
+			      (unsigned long long)w->seq, (int)v.session_len, v.session,
+			      r->session);
 	if (v.seq < w->seq)
 		return decide(w, KV_CHAIN_BROKEN, true, v.seq,
-			      "seq %llu appears again at line %llu: a receipt was inserted, duplicated or moved",
+			      "seq %llu appears again at line %llu: a receipt was inserted, "
+			      "duplicated or moved",
 			      (unsigned long long)v.seq, (unsigned long long)w->seq + 1);
 	if (v.seq > w->seq)
-		return decide(w, KV_CHAIN_BROKEN, true, w->seq,
-			      "receipt %llu is missing (line %llu holds seq %llu): deleted or reordered",
-			      (unsigned long long)w->seq, (unsigned long long)w->seq + 1,
-			      (unsigned long long)v.seq);
+		return decide(
+		    w, KV_CHAIN_BROKEN, true, w->seq,
+		    "receipt %llu is missing (line %llu holds seq %llu): deleted or reordered",
+		    (unsigned long long)w->seq, (unsigned long long)w->seq + 1,
+		    (unsigned long long)v.seq);
 	if (memcmp(v.prev, w->prev, 64))
 		return decide(w, KV_CHAIN_BROKEN, true, v.seq,
-			      "receipt %llu: prev does not link to %s",
-			      (unsigned long long)v.seq, v.seq ? "the receipt before it" : "this session's genesis value");
+			      "receipt %llu: prev does not link to %s", (unsigned long long)v.seq,
+			      v.seq ? "the receipt before it" : "this session's genesis value");
 	if (!v.seq && !check_genesis(w, &v))
 		return false;
 	if (v.seq && name_is(v.type, v.type_len, "SESSION_START"))
@@ -296,7 +308,8 @@ static bool check_line(struct walk *w, const char *line, size_t n)
 	} else {
 		if (++w->since > w->every)
 			return decide(w, KV_CHAIN_BROKEN, true, v.seq,
-				      "%llu receipts without a checkpoint at %llu; the session signs every %llu (a checkpoint was removed)",
+				      "%llu receipts without a checkpoint at %llu; the session "
+				      "signs every %llu (a checkpoint was removed)",
 				      (unsigned long long)w->since, (unsigned long long)v.seq,
 				      (unsigned long long)w->every);
 		if (name_is(v.type, v.type_len, "SESSION_END")) {
@@ -307,7 +320,7 @@ static bool check_line(struct walk *w, const char *line, size_t n)
 		}
 		count_evidence(w, &v);
 	}
-	count_type(r, v.type, v.type_len);
+	count_type(w, v.type, v.type_len);
 	memcpy(w->prev, v.hash, 64);
 	w->seq++;
 	r->receipts++;
@@ -364,9 +377,10 @@ static void reconcile(struct walk *w)
 		uncovered += d - (d < r->lost_class[c] ? d : r->lost_class[c]);
 	}
 	if (uncovered > r->lost_any)
-		decide(w, KV_EVIDENCE_MISSING, true, w->end_seq,
-		       "%llu counted violations have no receipt and no EVENTS_LOST covers them (%s)",
-		       (unsigned long long)(uncovered - r->lost_any), detail);
+		decide(
+		    w, KV_EVIDENCE_MISSING, true, w->end_seq,
+		    "%llu counted violations have no receipt and no EVENTS_LOST covers them (%s)",
+		    (unsigned long long)(uncovered - r->lost_any), detail);
 }
 
 static bool receipt_prefix(const char *p, size_t n)
@@ -393,25 +407,27 @@ static void finish(struct walk *w, const char *tail, size_t tail_len, size_t tai
 			       "not a receipt chain: %zu bytes and no complete line", tail_len);
 		else
 			decide(w, KV_TRUNCATED, true, w->seq,
-			       "torn last line: %zu bytes at offset %zu without a newline (the writer stopped mid-receipt)",
+			       "torn last line: %zu bytes at offset %zu without a newline (the "
+			       "writer stopped mid-receipt)",
 			       tail_len, tail_off);
 	}
 	if (!w->seq)
 		decide(w, KV_MALFORMED, false, 0, "empty file: no genesis receipt");
 	drift = w->genesis && kv_audit_profile(w->genesis, r, why, sizeof(why));
 	if (w->o->active)
-		decide(w, KV_ACTIVE, false, 0,
-		       "still being written: %llu receipts verified so far",
+		decide(w, KV_ACTIVE, false, 0, "still being written: %llu receipts verified so far",
 		       (unsigned long long)r->receipts);
 	if (!w->closed && w->since)
 		decide(w, KV_UNSIGNED_TAIL, true, w->seq - w->since,
 		       "receipts %llu-%llu are not covered by a signed checkpoint%s",
 		       (unsigned long long)(w->seq - w->since), (unsigned long long)w->seq - 1,
 		       r->ended ? " (SESSION_END lacks its final checkpoint)"
-				: " and there is no SESSION_END (the writer died, or the tail was removed)");
+				: " and there is no SESSION_END (the writer died, or the tail was "
+				  "removed)");
 	if (!w->closed)
 		decide(w, KV_TRUNCATED, true, w->seq,
-		       "the chain ends at checkpoint %llu without SESSION_END: the writer died, or the tail was removed",
+		       "the chain ends at checkpoint %llu without SESSION_END: the writer died, or "
+		       "the tail was removed",
 		       (unsigned long long)w->seq - 1);
 	if (w->unverified)
 		decide(w, KV_NO_KEY, false, 0, "signatures not checked: %s",
@@ -437,39 +453,131 @@ static void first_line(struct walk *w, const char *data, size_t len, size_t nl)
 	}
 }
 
-int kv_audit_buffer(const char *data, size_t len, const struct kv_audit_opts *o,
-		    struct kv_audit_result *res)
+static int walk_begin(struct walk *w, const struct kv_audit_opts *o, struct kv_audit_result *res)
 {
-	struct walk w = { .o = o, .res = res };
-	size_t pos = 0;
-	const char *nl;
-	int err;
-
+	memset(w, 0, sizeof(*w));
 	memset(res, 0, sizeof(*res));
+	w->o = o;
+	w->res = res;
 	if (o->session_id)
 		snprintf(res->session, sizeof(res->session), "%s", o->session_id);
-	err = kv_receipt_buf_init(&w.rb);
-	if (err)
-		return err;
-	err = kv_receipt_genesis_prev(o->session_id ? o->session_id : "x", w.prev);
-	while (!err && pos < len) {
+	kv_receipt_genesis_prev(o->session_id ? o->session_id : "x", w->prev);
+	return kv_receipt_buf_init(&w->rb);
+}
+
+/* The complete lines of data[0..len); returns the bytes consumed. Without eof,
+ * line 1 waits until line 2 is complete too (see first_line). */
+static size_t walk_lines(struct walk *w, const char *data, size_t len, bool eof)
+{
+	const char *nl;
+	size_t pos = 0;
+
+	while (!w->decided && pos < len) {
 		nl = memchr(data + pos, '\n', len - pos);
 		if (!nl)
 			break;
-		if (!w.seq)
-			first_line(&w, data, len, (size_t)(nl - data));
-		if (!check_line(&w, data + pos, (size_t)(nl - data - pos)))
+		if (!w->seq) {
+			if (!eof && !memchr(nl + 1, '\n', (size_t)(data + len - nl - 1)))
+				break;
+			first_line(w, data, len, (size_t)(nl - data));
+		}
+		if (!check_line(w, data + pos, (size_t)(nl - data - pos)))
 			break;
 		pos = (size_t)(nl - data) + 1;
 	}
-	if (!err && !w.decided)
-		finish(&w, data + pos, len - pos, pos);
-	if (!err && !w.decided)
-		decide(&w, KV_CLEAN, false, 0, "%llu receipts, %llu checkpoints verified",
-		       (unsigned long long)res->receipts, (unsigned long long)res->checkpoints);
-	json_object_put(w.genesis);
-	json_object_put(w.end);
-	kv_receipt_buf_free(&w.rb);
+	return pos;
+}
+
+/* tail: the bytes after the last newline (tail_off: where they start). */
+static void walk_end(struct walk *w, const char *tail, size_t tail_len, size_t tail_off)
+{
+	if (!w->decided)
+		finish(w, tail, tail_len, tail_off);
+	if (!w->decided)
+		decide(w, KV_CLEAN, false, 0, "closed, every hash, link and signature verifies%s",
+		       w->res->reconciled ? ", the kernel's counters reconcile" : "");
+	json_object_put(w->genesis);
+	json_object_put(w->end);
+	kv_receipt_buf_free(&w->rb);
+}
+
+int kv_audit_buffer(const char *data, size_t len, const struct kv_audit_opts *o,
+		    struct kv_audit_result *res)
+{
+	struct walk w;
+	size_t pos;
+	int err;
+
+	err = walk_begin(&w, o, res);
+	if (err)
+		return err;
+	pos = walk_lines(&w, data, len, true);
+	walk_end(&w, data + pos, len - pos, pos);
+	return 0;
+}
+
+/* Streams the file through a buffer that is reused: no copy of a large chain
+ * in memory, and no mmap that a writer cutting a failed batch off could turn
+ * into SIGBUS. */
+static int audit_fd(int fd, const struct kv_audit_opts *o, struct kv_audit_result *res)
+{
+	size_t cap = 1u << 20, have = 0, used, base = 0;
+	bool eof = false;
+	struct walk w;
+	char *buf, *nb;
+	ssize_t r;
+	int err;
+
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	err = walk_begin(&w, o, res);
+	used = 0;
+	while (!err) {
+		while (!eof && have < cap) {
+			r = read(fd, buf + have, cap - have);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				err = -errno;
+				break;
+			}
+			eof = !r;
+			have += (size_t)r;
+		}
+		if (err)
+			break;
+		used = walk_lines(&w, buf, have, eof);
+		if (eof || w.decided)
+			break;
+		if (!used && have == cap) {
+			if (cap > 2 * (size_t)KV_RECEIPT_LINE_MAX) { /* two lines, each too long */
+				decide(&w, KV_CHAIN_BROKEN, true, w.seq,
+				       "receipt %llu: a line longer than the 1 MiB limit",
+				       (unsigned long long)w.seq);
+				break;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+			continue;
+		}
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		base += used;
+	}
+	if (!err) {
+		walk_end(&w, buf + used, have - used, base + used);
+	} else {
+		json_object_put(w.genesis);
+		json_object_put(w.end);
+		kv_receipt_buf_free(&w.rb);
+	}
+	free(buf);
 	return err;
 }
 
@@ -477,11 +585,9 @@ int kv_audit_session(const char *state_dir, const char *session_id, const char *
 		     struct kv_audit_result *res)
 {
 	char path[PATH_MAX], keypath[PATH_MAX], keyerr[PATH_MAX + 64];
-	struct kv_audit_opts o = { .session_id = session_id };
+	struct kv_audit_opts o = {.session_id = session_id};
 	struct kv_receipt_key *key = NULL;
-	const char *data = "";
 	struct stat st;
-	void *map = NULL;
 	int fd, err;
 
 	memset(res, 0, sizeof(*res));
@@ -513,16 +619,8 @@ int kv_audit_session(const char *state_dir, const char *session_id, const char *
 		snprintf(res->reason, sizeof(res->reason), "%.400s is not a regular file", path);
 		goto out;
 	}
+	/* a live writer holds an exclusive lock */
 	o.active = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
-	if (st.st_size) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED) {
-			err = -errno;
-			map = NULL;
-			goto out;
-		}
-		data = map;
-	}
 	if (!pubkey_path) {
 		err = kv_receipt_pubkey_path(state_dir, keypath, sizeof(keypath));
 		if (err)
@@ -532,10 +630,8 @@ int kv_audit_session(const char *state_dir, const char *session_id, const char *
 	if (kv_receipt_pubkey_load(pubkey_path, &key, keyerr, sizeof(keyerr)))
 		o.no_key_reason = keyerr;
 	o.key = key;
-	err = kv_audit_buffer(data, (size_t)st.st_size, &o, res);
+	err = audit_fd(fd, &o, res);
 out:
-	if (map)
-		munmap(map, (size_t)st.st_size);
 	kv_receipt_key_free(key);
 	close(fd);
 	return err;

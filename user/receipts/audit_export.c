@@ -97,32 +97,33 @@ static char *verify_md(const struct kv_audit_result *r, const char *session)
 {
 	char *md = NULL;
 
-	if (asprintf(&md,
-		     "# Evidence bundle: PRAMANA receipts of session %s\n\n"
-		     "Exported by `kavachos audit --export`; verdict at export: **%s**%s%s.\n\n"
-		     "| file | what |\n| --- | --- |\n"
-		     "| `%s.jsonl` | the receipt chain, one canonical JSON receipt per line |\n"
-		     "| `checkpoints.jsonl` | its CHECKPOINT receipts (also in the chain) |\n"
-		     "| `pubkey.pem` | Ed25519 public key the checkpoints verify with (key id %s) |\n"
-		     "| `audit.json` | `kavachos audit --json` of the session at export |\n"
-		     "| `verify-receipts.py` | an independent verifier (Python 3 + openssl >= 3.0) |\n"
-		     "| `SHA256SUMS` | SHA-256 of the files above |\n\n"
-		     "## Verify\n\n"
-		     "1. Check the key: compare `pubkey.pem` with the operator's published key\n"
-		     "   (its id is the SHA-256 of the 32 raw key bytes:\n"
-		     "   `openssl pkey -pubin -in pubkey.pem -outform DER | tail -c 32 | sha256sum`).\n"
-		     "   A bundle signed by a key you have not pinned proves nothing.\n"
-		     "2. `sha256sum -c SHA256SUMS`\n"
-		     "3. `python3 verify-receipts.py %s.jsonl pubkey.pem` prints `CLEAN` when every\n"
-		     "   receipt is canonical, hashes and links to its predecessor, sequence numbers\n"
-		     "   are contiguous, every checkpoint's Ed25519 signature verifies, and the chain\n"
-		     "   ends with SESSION_END followed by its final checkpoint.\n"
-		     "4. With kavachos: `KAVACHOS_STATE_DIR=<dir with sessions/%s.jsonl> kavachos\n"
-		     "   audit %s --pubkey pubkey.pem` also reconciles the kernel's violation\n"
-		     "   counters (SESSION_END kernel_counts) and regenerates the profile hash.\n\n"
-		     "Format and algorithms: docs/receipts.md in the kavachos sources.\n",
-		     session, kv_verdict_name(r->verdict), r->reason[0] ? " — " : "", r->reason,
-		     session, r->key_id[0] ? r->key_id : "unknown", session, session, session) < 0)
+	if (asprintf(
+		&md,
+		"# Evidence bundle: PRAMANA receipts of session %s\n\n"
+		"Exported by `kavachos audit --export`; verdict at export: **%s**%s%s.\n\n"
+		"| file | what |\n| --- | --- |\n"
+		"| `%s.jsonl` | the receipt chain, one canonical JSON receipt per line |\n"
+		"| `checkpoints.jsonl` | its CHECKPOINT receipts (also in the chain) |\n"
+		"| `pubkey.pem` | Ed25519 public key the checkpoints verify with (key id %s) |\n"
+		"| `audit.json` | `kavachos audit --json` of the session at export |\n"
+		"| `verify-receipts.py` | an independent verifier (Python 3 + openssl >= 3.0) |\n"
+		"| `SHA256SUMS` | SHA-256 of the files above |\n\n"
+		"## Verify\n\n"
+		"1. Check the key: compare `pubkey.pem` with the operator's published key\n"
+		"   (its id is the SHA-256 of the 32 raw key bytes:\n"
+		"   `openssl pkey -pubin -in pubkey.pem -outform DER | tail -c 32 | sha256sum`).\n"
+		"   A bundle signed by a key you have not pinned proves nothing.\n"
+		"2. `sha256sum -c SHA256SUMS`\n"
+		"3. `python3 verify-receipts.py %s.jsonl pubkey.pem` prints `CLEAN` when every\n"
+		"   receipt is canonical, hashes and links to its predecessor, sequence numbers\n"
+		"   are contiguous, every checkpoint's Ed25519 signature verifies, and the chain\n"
+		"   ends with SESSION_END followed by its final checkpoint.\n"
+		"4. With kavachos: `KAVACHOS_STATE_DIR=<dir with sessions/%s.jsonl> kavachos\n"
+		"   audit %s --pubkey pubkey.pem` also reconciles the kernel's violation\n"
+		"   counters (SESSION_END kernel_counts) and regenerates the profile hash.\n\n"
+		"Format and algorithms: docs/receipts.md in the kavachos sources.\n",
+		session, kv_verdict_name(r->verdict), r->reason[0] ? " — " : "", r->reason, session,
+		r->key_id[0] ? r->key_id : "unknown", session, session, session) < 0)
 		return NULL;
 	return md;
 }
@@ -131,7 +132,7 @@ int kv_audit_export(const char *state_dir, const char *session_id, const char *p
 		    const char *out_dir, struct kv_audit_result *res, char *err, size_t errlen)
 {
 	char src[PATH_MAX], keypath[PATH_MAX], name[KV_SESSION_ID_MAX + 8];
-	struct bundle b = { .dir = out_dir, .err = err, .errlen = errlen };
+	struct bundle b = {.dir = out_dir, .err = err, .errlen = errlen};
 	char *data = NULL, *key = NULL, *ckpt = NULL, *md = NULL;
 	const char *json;
 	struct json_object *aj = NULL;
@@ -164,7 +165,8 @@ int kv_audit_export(const char *state_dir, const char *session_id, const char *p
 		goto out;
 	ckpt = checkpoint_lines(data, len, &ckpt_len);
 	aj = kv_audit_result_json(res);
-	json = json_object_to_json_string_ext(aj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	json = json_object_to_json_string_ext(aj, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE);
 	md = verify_md(res, session_id);
 	if (!ckpt || !aj || !md) {
 		ret = -ENOMEM;
@@ -180,7 +182,8 @@ int kv_audit_export(const char *state_dir, const char *session_id, const char *p
 	if (!ret)
 		ret = put_file(&b, "audit.json", json, strlen(json), 0644);
 	if (!ret)
-		ret = put_file(&b, "verify-receipts.py", kv_verifier_py, strlen(kv_verifier_py), 0755);
+		ret = put_file(&b, "verify-receipts.py", kv_verifier_py, strlen(kv_verifier_py),
+			       0755);
 	if (!ret)
 		ret = put_file(&b, "VERIFY.md", md, strlen(md), 0644);
 	if (!ret) {

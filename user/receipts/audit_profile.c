@@ -34,8 +34,8 @@ static int string_list(struct json_object *g, const char *key, const char ***out
 	}
 	return 0;
 bad:
-	snprintf(why, len, "cannot regenerate the profile: genesis %s is not a list of syscall names",
-		 key);
+	snprintf(why, len,
+		 "cannot regenerate the profile: genesis %s is not a list of syscall names", key);
 	return -1;
 }
 
@@ -47,7 +47,7 @@ static bool cannot(char *why, size_t len, const char *what)
 
 bool kv_audit_profile(struct json_object *g, struct kv_audit_result *res, char *why, size_t len)
 {
-	struct kv_profile_input in = { .depth = 1 };
+	struct kv_profile_input in = {.depth = 1};
 	struct json_object *sha, *o;
 	const char **allow = NULL, **deny = NULL;
 	struct kv_profile *p = NULL;
@@ -87,7 +87,8 @@ bool kv_audit_profile(struct json_object *g, struct kv_audit_result *res, char *
 	in.extra_allow = allow;
 	in.extra_deny = deny;
 	if (kv_profile_build(&in, &p, err, sizeof(err))) {
-		snprintf(why, len, "cannot regenerate the profile from the genesis inputs: %s", err);
+		snprintf(why, len, "cannot regenerate the profile from the genesis inputs: %s",
+			 err);
 		goto out;
 	}
 	if (kv_profile_hash(p, res->profile_regenerated)) {
@@ -97,7 +98,8 @@ bool kv_audit_profile(struct json_object *g, struct kv_audit_result *res, char *
 	ret = strcmp(res->profile_regenerated, res->profile_sha256) != 0;
 	if (ret)
 		snprintf(why, len,
-			 "genesis profile_sha256 %.16s... but trust_mask 0x%08x, domain %s, depth %u generate %.16s...",
+			 "genesis profile_sha256 %.16s... but trust_mask 0x%08x, domain %s, depth "
+			 "%u generate %.16s...",
 			 res->profile_sha256, in.trust_mask, kv_domain_name(in.domain), in.depth,
 			 res->profile_regenerated);
 out:

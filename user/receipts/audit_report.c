@@ -62,7 +62,7 @@ static int index_start(void *ctx, struct json_object *rec)
 
 int kv_audit_list_sessions(const char *state_dir, char ***ids, size_t *n)
 {
-	struct kv_ids s = { 0 }, files = { 0 };
+	struct kv_ids s = {0}, files = {0};
 	char dir[PATH_MAX];
 	struct dirent *de;
 	size_t i, len;
@@ -136,7 +136,8 @@ struct json_object *kv_audit_result_json(const struct kv_audit_result *r)
 	json_object_object_add(o, "signed_through",
 			       r->signed_any ? json_object_new_uint64(r->signed_through) : NULL);
 	json_object_object_add(o, "ended", json_object_new_boolean(r->ended));
-	json_object_object_add(o, "key_id", r->key_id[0] ? json_object_new_string(r->key_id) : NULL);
+	json_object_object_add(o, "key_id",
+			       r->key_id[0] ? json_object_new_string(r->key_id) : NULL);
 	json_object_object_add(o, "wall_start_ns", json_object_new_uint64(r->wall_start_ns));
 	json_object_object_add(o, "wall_end_ns", json_object_new_uint64(r->wall_end_ns));
 	t = json_object_new_object();
@@ -162,7 +163,9 @@ struct json_object *kv_audit_result_json(const struct kv_audit_result *r)
 	if (r->profile_checked) {
 		json_object_object_add(x, "sha256", json_object_new_string(r->profile_sha256));
 		json_object_object_add(x, "regenerated",
-				       r->profile_regenerated[0] ? json_object_new_string(r->profile_regenerated) : NULL);
+				       r->profile_regenerated[0]
+					   ? json_object_new_string(r->profile_regenerated)
+					   : NULL);
 	}
 	json_object_object_add(o, "profile", x);
 	return o;

@@ -9,10 +9,25 @@
 #include "receipts/canon_scan.h"
 #include "receipts/receipt_line.h"
 
-/* A byte a string may hold unescaped that is plain ASCII. */
+#define CH_IN(c, lo, hi) ((c) >= (lo) && (c) <= (hi))
+#define CH(c)                                                                                      \
+	((CH_IN(c, 0x20, 0x7f) && (c) != '"' && (c) != '\\' ? KV_CH_PLAIN : 0) |                   \
+	 (CH_IN(c, '0', '9') || CH_IN(c, 'a', 'f') ? KV_CH_HEX : 0) |                              \
+	 (CH_IN(c, '0', '9') ? KV_CH_DIGIT : 0) |                                                  \
+	 (CH_IN(c, 'a', 'z') || CH_IN(c, 'A', 'Z') || CH_IN(c, '0', '9') || (c) == '.' ||          \
+		  (c) == '_' || (c) == '-'                                                         \
+	      ? KV_CH_ID                                                                           \
+	      : 0) |                                                                               \
+	 (CH_IN(c, 'A', 'Z') || CH_IN(c, '0', '9') || (c) == '_' ? KV_CH_TYPE : 0))
+#define CH4(c)	CH(c), CH((c) + 1), CH((c) + 2), CH((c) + 3)
+#define CH16(c) CH4(c), CH4((c) + 4), CH4((c) + 8), CH4((c) + 12)
+#define CH64(c) CH16(c), CH16((c) + 16), CH16((c) + 32), CH16((c) + 48)
+
+const unsigned char kv_byte_class[256] = {CH64(0), CH64(64), CH64(128), CH64(192)};
+
 static inline bool plain(unsigned char c)
 {
-	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+	return kv_byte_class[c] & KV_CH_PLAIN;
 }
 
 void kv_scan_init(struct kv_scan *s, const char *p, size_t len, char *err, size_t errlen)
@@ -37,14 +52,10 @@ bool kv_scan_fail(struct kv_scan *s, int code, const char *what)
 	return false;
 }
 
-bool kv_scan_lit(struct kv_scan *s, const char *lit, size_t n)
+bool kv_scan_lit_fail(struct kv_scan *s, const char *lit)
 {
 	char what[96];
 
-	if ((size_t)(s->end - s->p) >= n && !memcmp(s->p, lit, n)) {
-		s->p += n;
-		return true;
-	}
 	snprintf(what, sizeof(what), "expected '%s'", lit);
 	return kv_scan_fail(s, -EINVAL, what);
 }
@@ -56,6 +67,17 @@ static int hexval(unsigned char c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1; /* upper case is not canonical */
+}
+
+bool kv_is_hex(const char *p, size_t n)
+{
+	const unsigned char *q = (const unsigned char *)p;
+	unsigned char all = KV_CH_HEX;
+	size_t i;
+
+	for (i = 0; i < n; i++) /* no early exit: a loop the compiler unrolls */
+		all &= kv_byte_class[q[i]];
+	return all;
 }
 
 size_t kv_utf8_seq_len(const unsigned char *p, size_t left)
@@ -93,16 +115,20 @@ static bool scan_utf8(struct kv_scan *s)
 	return true;
 }
 
-/* A string at s->p (on its '"'); a key may not contain NUL (json-c keys are C strings). */
-static bool scan_string(struct kv_scan *s, bool key)
+/* A string at s->p (on its '"'); a key may not contain NUL (json-c keys are C
+ * strings). *esc (when given) says whether it holds an escape. */
+static bool scan_string(struct kv_scan *s, bool key, bool *esc)
 {
 	const unsigned char *p;
 	int v;
 
 	s->p++;
 	for (;;) {
-		while (s->p < s->end && plain(*s->p))
-			s->p++;
+		const unsigned char *q = s->p, *end = s->end;
+
+		while (q < end && plain(*q))
+			q++;
+		s->p = q;
 		if (s->p >= s->end)
 			return kv_scan_fail(s, -EINVAL, "unterminated string");
 		p = s->p;
@@ -118,21 +144,32 @@ static bool scan_string(struct kv_scan *s, bool key)
 		if (*p < 0x20)
 			return kv_scan_fail(s, -EINVAL, "raw control byte in a string");
 		/* backslash */
+		if (esc)
+			*esc = true;
 		if (s->end - p < 2)
 			return kv_scan_fail(s, -EINVAL, "unterminated escape");
 		switch (p[1]) {
-		case '"': case '\\': case 'b': case 'f': case 'n': case 'r': case 't':
+		case '"':
+		case '\\':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
 			s->p += 2;
 			continue;
 		case 'u':
 			if (s->end - p < 6 || p[2] != '0' || p[3] != '0' || hexval(p[4]) < 0 ||
 			    hexval(p[5]) < 0)
-				return kv_scan_fail(s, -EINVAL, "\\u escape other than \\u00xx (lower-case)");
+				return kv_scan_fail(s, -EINVAL,
+						    "\\u escape other than \\u00xx (lower-case)");
 			v = hexval(p[4]) * 16 + hexval(p[5]);
 			if (v >= 0x20)
-				return kv_scan_fail(s, -EINVAL, "\\u escape of a character that needs none");
+				return kv_scan_fail(s, -EINVAL,
+						    "\\u escape of a character that needs none");
 			if (v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t')
-				return kv_scan_fail(s, -EINVAL, "\\u escape where a short escape exists");
+				return kv_scan_fail(s, -EINVAL,
+						    "\\u escape where a short escape exists");
 			if (key && v == 0)
 				return kv_scan_fail(s, -EINVAL, "NUL in an object key");
 			s->p += 6;
@@ -154,22 +191,36 @@ static unsigned char key_byte(const unsigned char **pp)
 	}
 	*pp = p + 2;
 	switch (p[1]) {
-	case 'b': return '\b';
-	case 'f': return '\f';
-	case 'n': return '\n';
-	case 'r': return '\r';
-	case 't': return '\t';
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
 	case 'u':
 		*pp = p + 6;
 		return (unsigned char)(hexval(p[4]) * 16 + hexval(p[5]));
-	default: return p[1]; /* '"' or '\\' */
+	default:
+		return p[1]; /* '"' or '\\' */
 	}
 }
 
-/* Bytewise order of the decoded keys [a, ae) and [b, be) (strcmp's order). */
+/* Bytewise order of the decoded keys [a, ae) and [b, be) (strcmp's order);
+ * esc: either holds an escape. */
 static int key_cmp(const unsigned char *a, const unsigned char *ae, const unsigned char *b,
-		   const unsigned char *be)
+		   const unsigned char *be, bool esc)
 {
+	size_t an = (size_t)(ae - a), bn = (size_t)(be - b);
+	int c;
+
+	if (!esc) {
+		c = memcmp(a, b, an < bn ? an : bn);
+		return c ? c : (an > bn) - (an < bn);
+	}
 	while (a < ae && b < be) {
 		unsigned char ca = key_byte(&a), cb = key_byte(&b);
 
@@ -179,51 +230,47 @@ static int key_cmp(const unsigned char *a, const unsigned char *ae, const unsign
 	return (a < ae) - (b < be);
 }
 
-static bool scan_integer(struct kv_scan *s)
+/* An integer; *out gets its value when it is non-negative. */
+static bool scan_number(struct kv_scan *s, uint64_t *out)
 {
 	static const char max_pos[] = "18446744073709551615", max_neg[] = "9223372036854775808";
-	const unsigned char *d;
-	bool neg = false;
+	const unsigned char *d, *q, *end = s->end;
+	bool neg = *s->p == '-';
+	size_t n, lim_len;
 	const char *lim;
-	size_t n;
+	uint64_t v = 0;
 
-	if (*s->p == '-') {
-		neg = true;
-		s->p++;
-	}
-	d = s->p;
-	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-		s->p++;
-	n = (size_t)(s->p - d);
+	s->p += neg;
+	d = q = s->p;
+	while (q < end && (kv_byte_class[*q] & KV_CH_DIGIT))
+		v = v * 10 + (uint64_t)(*q++ - '0');
+	s->p = q;
+	n = (size_t)(q - d);
 	if (!n)
 		return kv_scan_fail(s, -EINVAL, "expected a digit");
 	if (s->p < s->end && (*s->p == '.' || *s->p == 'e' || *s->p == 'E'))
-		return kv_scan_fail(s, -EINVAL, "a fraction or exponent (canonical JSON has integers only)");
+		return kv_scan_fail(s, -EINVAL,
+				    "a fraction or exponent (canonical JSON has integers only)");
 	if (d[0] == '0' && (n > 1 || neg)) {
 		s->p = d;
 		return kv_scan_fail(s, -EINVAL, n > 1 ? "leading zero" : "-0");
 	}
 	lim = neg ? max_neg : max_pos;
-	if (n > strlen(lim) || (n == strlen(lim) && memcmp(d, lim, n) > 0)) {
+	lim_len = (neg ? sizeof(max_neg) : sizeof(max_pos)) - 1;
+	if (n > lim_len || (n == lim_len && memcmp(d, lim, n) > 0)) {
 		s->p = d;
 		return kv_scan_fail(s, -EINVAL, "integer out of the 64-bit range");
 	}
+	if (out)
+		*out = v;
 	return true;
 }
 
 bool kv_scan_u64(struct kv_scan *s, uint64_t *out)
 {
-	const unsigned char *d = s->p;
-	uint64_t v = 0;
-
 	if (s->p >= s->end || *s->p < '0' || *s->p > '9')
 		return kv_scan_fail(s, -EINVAL, "expected a non-negative integer");
-	if (!scan_integer(s))
-		return false;
-	for (; d < s->p; d++)
-		v = v * 10 + (uint64_t)(*d - '0');
-	*out = v;
-	return true;
+	return scan_number(s, out);
 }
 
 static bool scan_array(struct kv_scan *s)
@@ -255,6 +302,7 @@ static bool scan_array(struct kv_scan *s)
 bool kv_scan_object(struct kv_scan *s)
 {
 	const unsigned char *prev = NULL, *prev_end = NULL, *key;
+	bool prev_esc = false, esc;
 
 	if (s->p >= s->end || *s->p != '{')
 		return kv_scan_fail(s, -EINVAL, "expected '{'");
@@ -270,19 +318,21 @@ bool kv_scan_object(struct kv_scan *s)
 		if (s->p >= s->end || *s->p != '"')
 			return kv_scan_fail(s, -EINVAL, "expected a key string");
 		key = s->p;
-		if (!scan_string(s, true))
+		esc = false;
+		if (!scan_string(s, true, &esc))
 			return false;
 		if (prev) {
-			int c = key_cmp(prev + 1, prev_end - 1, key + 1, s->p - 1);
+			int c = key_cmp(prev + 1, prev_end - 1, key + 1, s->p - 1, prev_esc || esc);
 
 			if (c >= 0) {
 				s->p = key;
-				return kv_scan_fail(s, -EINVAL,
-						    c ? "keys out of sorted order" : "duplicate key");
+				return kv_scan_fail(
+				    s, -EINVAL, c ? "keys out of sorted order" : "duplicate key");
 			}
 		}
 		prev = key;
 		prev_end = s->p;
+		prev_esc = esc;
 		if (!kv_scan_lit(s, ":", 1) || !kv_scan_value(s))
 			return false;
 		if (s->p < s->end && *s->p == ',') {
@@ -303,15 +353,21 @@ bool kv_scan_value(struct kv_scan *s)
 	if (s->p >= s->end)
 		return kv_scan_fail(s, -EINVAL, "expected a value");
 	switch (*s->p) {
-	case '{': return kv_scan_object(s);
-	case '[': return scan_array(s);
-	case '"': return scan_string(s, false);
-	case 't': return kv_scan_lit(s, "true", 4);
-	case 'f': return kv_scan_lit(s, "false", 5);
-	case 'n': return kv_scan_lit(s, "null", 4);
+	case '{':
+		return kv_scan_object(s);
+	case '[':
+		return scan_array(s);
+	case '"':
+		return scan_string(s, false, NULL);
+	case 't':
+		return kv_scan_lit(s, "true", 4);
+	case 'f':
+		return kv_scan_lit(s, "false", 5);
+	case 'n':
+		return kv_scan_lit(s, "null", 4);
 	default:
 		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
-			return scan_integer(s);
+			return scan_number(s, NULL);
 		return kv_scan_fail(s, -EINVAL, "expected a value");
 	}
 }
@@ -330,32 +386,55 @@ int kv_canon_check(const char *p, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-bool kv_canon_member(const char *obj, size_t len, const char *key, const char **val,
-		     size_t *vlen)
+/* The end of the value at p, in text already checked canonical. */
+static const char *skip_checked(const char *p, const char *end)
 {
+	int depth = 0;
+
+	do {
+		switch (*p) {
+		case '"':
+			for (p++; p < end && *p != '"'; p++)
+				p += *p == '\\';
+			p++;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			p++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			p++;
+			break;
+		default:
+			p++;
+		}
+	} while (p < end && (depth > 0 || (*p != ',' && *p != '}' && *p != ']')));
+	return p;
+}
+
+bool kv_canon_member(const char *obj, size_t len, const char *key, const char **val, size_t *vlen)
+{
+	const char *p = obj + 1, *end = obj + len, *k;
 	size_t klen = strlen(key);
-	struct kv_scan s;
 
-	kv_scan_init(&s, obj, len, NULL, 0);
-	if (!len || obj[0] != '{')
+	if (len < 2 || obj[0] != '{')
 		return false;
-	s.p++;
-	while (s.p < s.end && *s.p == '"') {
-		const unsigned char *k = s.p + 1;
-		bool match;
-
-		if (!scan_string(&s, true) || !kv_scan_lit(&s, ":", 1))
+	while (p < end && *p == '"') {
+		k = ++p;
+		while (p < end && *p != '"')
+			p += (*p == '\\') + 1;
+		if (p + 1 >= end || p[1] != ':')
 			return false;
-		match = (size_t)(s.p - 2 - k) == klen && !memcmp(k, key, klen);
-		*val = (const char *)s.p;
-		if (!kv_scan_value(&s))
-			return false;
-		if (match) {
-			*vlen = (size_t)((const char *)s.p - *val);
+		*val = p + 2;
+		p = skip_checked(p + 2, end);
+		if ((size_t)(*val - 2 - k) == klen && !memcmp(k, key, klen)) {
+			*vlen = (size_t)(p - *val);
 			return true;
 		}
-		if (s.p < s.end && *s.p == ',')
-			s.p++;
+		p += p < end && *p == ',';
 	}
 	return false;
 }

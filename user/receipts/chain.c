@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The receipt writer: one chain per session, one writer per chain, many
- * producer threads. Each receipt is one write() (so a crash of the process
- * loses nothing that kv_chain_append returned 0 for); durability against
- * power loss comes from fdatasync, per batch (group commit: a flusher thread
- * bounds the delay even when no further receipt arrives), per receipt, or
- * only at close. The same thread seals checkpoints every checkpoint_secs. */
+ * producer threads.
+ *
+ * Receipts are sealed under the chain's lock into a pending buffer. With group
+ * commit (and without sync) a flusher thread writes the buffer with one write()
+ * and one fdatasync() when batch_max receipts are pending or the oldest has
+ * waited batch_delay_ms — bounded even when nothing else arrives; producers go
+ * on sealing into a fresh buffer meanwhile. KV_SYNC_EACH writes and syncs in
+ * the producer's call. The flusher also seals the timed checkpoints.
+ *
+ * A batch that cannot be written is cut off the file again (the file always
+ * ends on a complete receipt), the chain rolls back to the last receipt on
+ * disk, and every receipt lost is counted by class and sealed as EVENTS_LOST
+ * in front of the next receipt that can be written. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,20 +24,39 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "common/canon_json.h"
 #include "common/log.h"
-#include "receipts/receipt_keys.h"
 #include "events/events.h"
+#include "receipts/chain_internal.h"
+#include "receipts/receipt_keys.h"
 #include "receipts/receipts.h"
 #include "receipts/store.h"
 
-#define NSEC 1000000000ull
+#define NSEC	    1000000000ull
+#define PENDING_MAX (8u << 20)	       /* producers flush themselves beyond this */
+#define LOST_NONE   KV_CLASS_MAX       /* lost receipts that were not violations */
+#define LOST_ANY    (KV_CLASS_MAX + 1) /* lost loss coverage that named no class */
+#define LOST_SLOTS  (KV_CLASS_MAX + 2)
+#define LOST_REASON "receipt_write_failed"
+
+/* Where the chain stands after some receipt. */
+struct chain_state {
+	uint64_t seq; /* of the next receipt */
+	char prev[KV_SHA256_HEX];
+	uint64_t since_ckpt; /* receipts (not checkpoints) since the last checkpoint */
+};
+
+struct pending {
+	char *p;
+	size_t len, cap;
+	uint64_t n;
+};
 
 struct kv_chain {
 	pthread_mutex_t lock;
-	pthread_cond_t wake; /* the flusher's: a batch to sync, or stop */
+	pthread_cond_t wake; /* the flusher's: work, or stop */
+	pthread_cond_t idle; /* a write finished */
 	pthread_t flusher;
-	bool flusher_running, stop, closed;
+	bool flusher_running, stop, closed, flushing, poisoned;
 
 	char state_dir[PATH_MAX];
 	char path[PATH_MAX];
@@ -40,16 +67,15 @@ struct kv_chain {
 
 	struct kv_receipt_key *key;
 	struct kv_receipt_buf rb;
-	uint64_t seq; /* of the next receipt */
-	char prev[KV_SHA256_HEX];
-	off_t size;   /* end of the last complete receipt */
-	uint64_t since_ckpt; /* receipts (not checkpoints) since the last checkpoint */
-	uint64_t last_ckpt_ns;
-	uint64_t written, synced, first_unsynced_ns;
-	int sync_err;  /* a failed fdatasync not yet returned to a caller */
-	bool poisoned; /* a partial receipt could not be cut off: refuse to go on */
+	struct chain_state now;	    /* after the last receipt sealed */
+	struct chain_state durable; /* after the last receipt in the file */
+	off_t size;		    /* of the file: complete receipts only */
+	struct pending pend, spare;
+	uint64_t first_pending_ns, last_ckpt_ns;
+	uint64_t sealed, synced; /* receipts */
+	int async_err;		 /* a failed write or fdatasync, for the next caller */
 	uint64_t failures;
-	uint64_t lost[KV_CLASS_MAX + 1]; /* receipts not written, by class; last: none */
+	uint64_t lost[LOST_SLOTS];
 	int lost_errno;
 };
 
@@ -75,7 +101,7 @@ uint64_t kv_chain_failed(const struct kv_chain *c)
 
 uint64_t kv_chain_seq(const struct kv_chain *c)
 {
-	return __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
+	return __atomic_load_n(&c->now.seq, __ATOMIC_RELAXED);
 }
 
 uint64_t kv_chain_unsynced(struct kv_chain *c)
@@ -83,172 +109,178 @@ uint64_t kv_chain_unsynced(struct kv_chain *c)
 	uint64_t n;
 
 	pthread_mutex_lock(&c->lock);
-	n = c->written - c->synced;
+	n = c->sealed - c->synced;
 	pthread_mutex_unlock(&c->lock);
 	return n;
 }
 
-static void count_failure(struct kv_chain *c, int err, const char *what, const char *type)
+static void set_state(struct chain_state *to, const struct chain_state *from)
 {
-	__atomic_add_fetch(&c->failures, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&all_failures, 1, __ATOMIC_RELAXED);
-	kv_warn("receipts", "session %s: cannot %s %s receipt (seq %llu) in %s: %s -- evidence is at risk, treat the session as an incident",
-		c->session, what, type, (unsigned long long)c->seq, c->path, strerror(-err));
+	__atomic_store_n(&to->seq, from->seq, __ATOMIC_RELAXED);
+	memcpy(to->prev, from->prev, sizeof(to->prev));
+	to->since_ckpt = from->since_ckpt;
 }
 
-/* Invalid UTF-8 in a string or key becomes "\xNN" per byte (Python's
- * "backslashreplace"), so every receipt is valid UTF-8 and nothing is dropped. */
-static char *utf8_repair(const char *s, size_t n, size_t *out_len)
+static void count_failures(struct kv_chain *c, uint64_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char *out = malloc(4 * n + 1), *o = out;
-	size_t i = 0, k;
+	__atomic_add_fetch(&c->failures, n, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&all_failures, n, __ATOMIC_RELAXED);
+}
 
-	if (!out)
-		return NULL;
-	while (i < n) {
-		k = p[i] < 0x80 ? 1 : kv_utf8_seq_len(p + i, n - i);
-		if (k) {
-			memcpy(o, p + i, k);
-			o += k;
-			i += k;
+static void warn_lost(struct kv_chain *c, int err, const char *what)
+{
+	kv_warn(
+	    "receipts",
+	    "session %s: cannot %s %s: %s -- evidence is at risk, treat the session as an incident",
+	    c->session, what, c->path, strerror(-err));
+}
+
+static bool type_is(const struct kv_receipt_view *v, const char *type)
+{
+	return v->type_len == strlen(type) && !memcmp(v->type, type, v->type_len);
+}
+
+/* Receipts of a batch that will never reach the file: their classes go into
+ * lost[] (an EVENTS_LOST among them gives its coverage back); returns how
+ * many of them were the callers' receipts. */
+static uint64_t tally_lost(struct kv_chain *c, const char *buf, size_t len)
+{
+	const char *line = buf, *nl, *cv;
+	struct kv_receipt_view v;
+	uint64_t n = 0, count;
+	size_t cn;
+	int cls;
+
+	for (; line < buf + len && (nl = memchr(line, '\n', (size_t)(buf + len - line)));
+	     line = nl + 1) {
+		if (kv_receipt_parse(line, (size_t)(nl - line), &v, NULL, 0) ||
+		    type_is(&v, "CHECKPOINT"))
+			continue;
+		if (type_is(&v, "EVENTS_LOST") &&
+		    kv_canon_member_u64(v.payload, v.payload_len, "count", &count)) {
+			if (!kv_canon_member(v.payload, v.payload_len, "class", &cv, &cn))
+				cls = LOST_ANY;
+			else if (cn < 2 || (cls = kv_receipt_class_parse(cv + 1, cn - 2)) < 0)
+				cls = LOST_NONE;
+			c->lost[cls] += count;
+			if (kv_canon_member_is(v.payload, v.payload_len, "reason", LOST_REASON))
+				continue; /* our own notice: nothing new was lost */
 		} else {
-			o += sprintf(o, "\\x%02x", p[i++]);
+			cls = kv_receipt_class(v.type, v.type_len, v.payload, v.payload_len);
+			c->lost[cls < 0 ? LOST_NONE : cls]++;
 		}
+		n++;
 	}
-	*o = 0;
-	*out_len = (size_t)(o - out);
-	return out;
+	return n;
 }
 
-static struct json_object *utf8_repaired_copy(struct json_object *o)
+/* Writes the pending receipts (and fdatasyncs when do_sync), without holding
+ * the lock while the disk works. Called and returns with the lock held. */
+static int flush_locked(struct kv_chain *c, bool do_sync)
 {
-	struct json_object *r;
-	size_t i, n, len;
-	char *s;
-
-	switch (json_object_get_type(o)) {
-	case json_type_string:
-		s = utf8_repair(json_object_get_string(o), (size_t)json_object_get_string_len(o), &len);
-		r = s ? json_object_new_string_len(s, (int)len) : NULL;
-		free(s);
-		return r;
-	case json_type_array:
-		n = json_object_array_length(o);
-		r = json_object_new_array_ext((int)n);
-		for (i = 0; r && i < n; i++)
-			json_object_array_add(r, utf8_repaired_copy(json_object_array_get_idx(o, i)));
-		return r;
-	case json_type_object:
-		r = json_object_new_object();
-		json_object_object_foreach(o, k, v) {
-			s = utf8_repair(k, strlen(k), &len);
-			if (!r || !s) {
-				free(s);
-				break;
-			}
-			json_object_object_add(r, s, utf8_repaired_copy(v));
-			free(s);
-		}
-		return r;
-	default:
-		return json_object_get(o);
-	}
-}
-
-/* fields -> canonical payload, checked with the reader's own parser. */
-static int payload_canonical(struct json_object *fields, char **out, size_t *len)
-{
-	struct json_object *fixed;
-	char err[128];
-	int ret;
-	char *p;
-
-	if (!fields) {
-		*out = strdup("{}");
-		*len = 2;
-		return *out ? 0 : -ENOMEM;
-	}
-	if (!json_object_is_type(fields, json_type_object))
-		return -EINVAL;
-	p = kv_json_canonical(fields, len);
-	if (!p)
-		return errno == EINVAL ? -EINVAL : -ENOMEM;
-	ret = kv_canon_check(p, *len, err, sizeof(err));
-	if (ret == -EILSEQ) {
-		free(p);
-		fixed = utf8_repaired_copy(fields);
-		p = fixed ? kv_json_canonical(fixed, len) : NULL;
-		json_object_put(fixed);
-		if (!p)
-			return -ENOMEM;
-		ret = kv_canon_check(p, *len, err, sizeof(err));
-	}
-	if (ret) {
-		kv_warn("receipts", "fields cannot be sealed: %s", err);
-		free(p);
-		return ret;
-	}
-	*out = p;
-	return 0;
-}
-
-/* One receipt to the file. A partial write is cut off again so the file keeps
- * ending on a complete receipt; if even that fails the chain refuses to go on. */
-static int write_receipt_locked(struct kv_chain *c, const char *type, const char *payload,
-				size_t plen, uint64_t ktime_ns)
-{
-	struct kv_receipt_in in = {
-		.session = c->session,
-		.seq = c->seq,
-		.ktime_ns = ktime_ns ? ktime_ns : clock_ns(CLOCK_BOOTTIME),
-		.wall_ns = clock_ns(CLOCK_REALTIME),
-		.prev = c->prev,
-		.type = type,
-		.payload = payload,
-		.payload_len = plen,
-	};
-	char hash[KV_SHA256_HEX];
+	struct chain_state after;
+	struct pending batch;
 	size_t done = 0;
-	int err;
+	uint64_t lost;
+	int err = 0, serr = 0;
 
-	err = kv_receipt_seal(&c->rb, &in, hash);
-	if (!err)
-		err = kv_store_write_all(c->fd, c->rb.p, c->rb.len, &done);
+	while (c->flushing)
+		pthread_cond_wait(&c->idle, &c->lock);
+	if (c->poisoned)
+		return -EIO;
+	if (!c->pend.n && (!do_sync || c->synced == c->sealed))
+		return 0;
+	batch = c->pend;
+	c->pend = c->spare;
+	c->pend.len = c->pend.n = 0;
+	set_state(&after, &c->now);
+	c->flushing = true;
+	pthread_mutex_unlock(&c->lock);
+	if (batch.len)
+		err = kv_store_write_all(c->fd, batch.p, batch.len, &done);
+	if (!err && do_sync && fdatasync(c->fd))
+		serr = -errno;
+	pthread_mutex_lock(&c->lock);
+	c->flushing = false;
+	pthread_cond_broadcast(&c->idle);
 	if (err) {
 		if (done && ftruncate(c->fd, c->size)) {
 			c->poisoned = true;
-			kv_warn("receipts", "session %s: cannot cut a partial receipt off %s: %s -- refusing further receipts",
+			kv_warn("receipts",
+				"session %s: cannot cut a partial receipt off %s: %s -- refusing "
+				"further receipts",
 				c->session, c->path, strerror(errno));
 		}
+		/* what was sealed since chains on the lost batch: lost too */
+		lost = tally_lost(c, batch.p, batch.len) + tally_lost(c, c->pend.p, c->pend.len);
+		c->sealed -= batch.n + c->pend.n;
+		c->pend.len = c->pend.n = 0;
+		set_state(&c->now, &c->durable);
+		c->lost_errno = -err;
+		count_failures(c, lost);
+		warn_lost(c, err, "write receipts to");
+		c->async_err = err;
+	} else {
+		c->size += (off_t)batch.len;
+		set_state(&c->durable, &after);
+		if (do_sync && !serr)
+			c->synced = c->sealed - c->pend.n;
+		if (serr) {
+			count_failures(c, 1);
+			warn_lost(c, serr, "fdatasync");
+			c->async_err = err = serr;
+		}
+	}
+	batch.len = batch.n = 0;
+	c->spare = batch;
+	if (c->pend.n)
+		c->first_pending_ns = clock_ns(CLOCK_MONOTONIC);
+	return err;
+}
+
+/* One receipt into the pending buffer. */
+static int seal_one(struct kv_chain *c, const char *type, const char *payload, size_t plen,
+		    uint64_t ktime_ns)
+{
+	struct kv_receipt_in in = {
+	    .session = c->session,
+	    .seq = c->now.seq,
+	    .ktime_ns = ktime_ns ? ktime_ns : clock_ns(CLOCK_BOOTTIME),
+	    .wall_ns = clock_ns(CLOCK_REALTIME),
+	    .prev = c->now.prev,
+	    .type = type,
+	    .payload = payload,
+	    .payload_len = plen,
+	};
+	struct pending *p = &c->pend;
+	struct chain_state next;
+	int err;
+
+	err = kv_receipt_seal(&c->rb, &in, next.prev);
+	if (err)
 		return err;
+	if (p->len + c->rb.len > p->cap) {
+		size_t cap = p->cap ? p->cap : 64 * 1024;
+		char *np;
+
+		while (cap < p->len + c->rb.len)
+			cap *= 2;
+		np = realloc(p->p, cap);
+		if (!np)
+			return -ENOMEM;
+		p->p = np;
+		p->cap = cap;
 	}
-	c->size += (off_t)c->rb.len;
-	__atomic_store_n(&c->seq, c->seq + 1, __ATOMIC_RELAXED);
-	memcpy(c->prev, hash, sizeof(hash));
-	if (strcmp(type, "CHECKPOINT"))
-		c->since_ckpt++;
-	c->written++;
-	switch (c->sync) {
-	case KV_SYNC_EACH:
-		if (fdatasync(c->fd)) {
-			c->sync_err = -errno;
-			count_failure(c, c->sync_err, "fdatasync", type);
-		} else {
-			c->synced = c->written;
-		}
-		break;
-	case KV_SYNC_GROUP:
-		if (c->written - c->synced == 1) {
-			c->first_unsynced_ns = clock_ns(CLOCK_MONOTONIC);
-			pthread_cond_signal(&c->wake);
-		} else if (c->written - c->synced >= c->batch_max) {
-			pthread_cond_signal(&c->wake);
-		}
-		break;
-	case KV_SYNC_NONE:
-		break;
-	}
+	memcpy(p->p + p->len, c->rb.p, c->rb.len);
+	p->len += c->rb.len;
+	if (!p->n++)
+		c->first_pending_ns = clock_ns(CLOCK_MONOTONIC);
+	next.seq = c->now.seq + 1;
+	next.since_ckpt = c->now.since_ckpt + (strcmp(type, "CHECKPOINT") != 0);
+	set_state(&c->now, &next);
+	c->sealed++;
+	if (p->n == c->batch_max)
+		pthread_cond_signal(&c->wake);
 	return 0;
 }
 
@@ -259,62 +291,60 @@ static int checkpoint_locked(struct kv_chain *c)
 	uint8_t sig[KV_ED25519_SIG_LEN];
 	int n, err;
 
-	n = kv_checkpoint_message(msg, sizeof(msg), c->session, c->seq - 1, c->prev,
+	n = kv_checkpoint_message(msg, sizeof(msg), c->session, c->now.seq - 1, c->now.prev,
 				  kv_receipt_key_id(c->key));
 	if (n < 0)
 		return n;
 	err = kv_receipt_key_sign(c->key, msg, (size_t)n, sig);
 	if (err)
-		goto fail;
+		return err;
 	kv_hex(sig, sizeof(sig), sig_hex);
-	n = snprintf(payload, sizeof(payload),
-		     "{\"count\":%llu,\"hash\":\"%s\",\"key_id\":\"%s\",\"seq\":%llu,\"sig\":\"%s\"}",
-		     (unsigned long long)c->seq, c->prev, kv_receipt_key_id(c->key),
-		     (unsigned long long)c->seq - 1, sig_hex);
-	err = write_receipt_locked(c, "CHECKPOINT", payload, (size_t)n, 0);
+	n = snprintf(
+	    payload, sizeof(payload),
+	    "{\"count\":%llu,\"hash\":\"%s\",\"key_id\":\"%s\",\"seq\":%llu,\"sig\":\"%s\"}",
+	    (unsigned long long)c->now.seq, c->now.prev, kv_receipt_key_id(c->key),
+	    (unsigned long long)c->now.seq - 1, sig_hex);
+	err = seal_one(c, "CHECKPOINT", payload, (size_t)n, 0);
 	if (err)
-		goto fail;
-	c->since_ckpt = 0;
+		return err;
+	c->now.since_ckpt = 0;
 	c->last_ckpt_ns = clock_ns(CLOCK_MONOTONIC);
 	return 0;
-fail:
-	count_failure(c, err, "seal", "CHECKPOINT");
-	return err;
 }
 
-/* A receipt, keeping "at most checkpoint_every receipts between checkpoints":
- * an overdue checkpoint (its write failed before) goes first. */
+/* A receipt, keeping "at most checkpoint_every receipts between checkpoints". */
 static int seal_locked(struct kv_chain *c, const char *type, const char *payload, size_t plen,
 		       uint64_t ktime_ns)
 {
 	int err;
 
-	if (c->since_ckpt >= c->ckpt_every) {
+	if (c->now.since_ckpt >= c->ckpt_every) { /* one that could not be sealed before */
 		err = checkpoint_locked(c);
 		if (err)
 			return err;
 	}
-	err = write_receipt_locked(c, type, payload, plen, ktime_ns);
-	if (err)
-		return err;
-	if (c->since_ckpt >= c->ckpt_every)
+	err = seal_one(c, type, payload, plen, ktime_ns);
+	if (!err && c->now.since_ckpt >= c->ckpt_every)
 		checkpoint_locked(c); /* on failure: retried before the next receipt */
-	return 0;
+	return err;
 }
 
-/* EVENTS_LOST receipts for receipts that could not be written, per class. */
+/* EVENTS_LOST receipts for receipts that never reached the file. */
 static int seal_lost_locked(struct kv_chain *c)
 {
-	char payload[192];
+	char payload[192], cls[32] = "";
 	unsigned i;
 	int n, err;
 
-	for (i = 0; i <= KV_CLASS_MAX; i++) {
+	for (i = 0; i < LOST_SLOTS; i++) {
 		if (!c->lost[i])
 			continue;
+		if (i != LOST_ANY)
+			snprintf(cls, sizeof(cls), "\"class\":\"%s\",", kv_class_name(i));
 		n = snprintf(payload, sizeof(payload),
-			     "{\"class\":\"%s\",\"count\":%llu,\"errno\":%d,\"reason\":\"receipt_write_failed\"}",
-			     kv_class_name(i), (unsigned long long)c->lost[i], c->lost_errno);
+			     "{%s\"count\":%llu,\"errno\":%d,\"reason\":\"" LOST_REASON "\"}",
+			     i != LOST_ANY ? cls : "", (unsigned long long)c->lost[i],
+			     c->lost_errno);
 		err = seal_locked(c, "EVENTS_LOST", payload, (size_t)n, 0);
 		if (err)
 			return err;
@@ -323,30 +353,40 @@ static int seal_lost_locked(struct kv_chain *c)
 	return 0;
 }
 
+static bool any_lost(const struct kv_chain *c)
+{
+	unsigned i;
+
+	for (i = 0; i < LOST_SLOTS; i++)
+		if (c->lost[i])
+			return true;
+	return false;
+}
+
 static int append_locked(struct kv_chain *c, const char *type, const char *payload, size_t plen,
 			 uint64_t ktime_ns)
 {
-	int cls, err = 0;
-	unsigned i;
+	int cls, err;
 
-	if (c->poisoned) {
-		err = -EIO;
-	} else {
-		for (i = 0; i <= KV_CLASS_MAX && !err; i++)
-			if (c->lost[i])
-				err = seal_lost_locked(c);
-		if (!err)
-			err = seal_locked(c, type, payload, plen, ktime_ns);
-	}
+	err = c->poisoned ? -EIO : any_lost(c) ? seal_lost_locked(c) : 0;
+	if (!err)
+		err = seal_locked(c, type, payload, plen, ktime_ns);
 	if (err) {
 		cls = kv_receipt_class(type, strlen(type), payload, plen);
-		c->lost[cls < 0 ? KV_CLASS_MAX : cls]++;
+		c->lost[cls < 0 ? LOST_NONE : cls]++;
 		c->lost_errno = -err;
-		count_failure(c, err, "write", type);
+		count_failures(c, 1);
+		kv_warn("receipts",
+			"session %s: cannot seal a %s receipt: %s -- evidence is at risk, treat "
+			"the session as an incident",
+			c->session, type, strerror(-err));
 		return err;
 	}
-	err = c->sync_err;
-	c->sync_err = 0;
+	if (c->sync == KV_SYNC_EACH || c->pend.len >= PENDING_MAX)
+		err = flush_locked(c, c->sync != KV_SYNC_NONE);
+	/* this call's failure, or one the flusher met since the last call */
+	err = err ? err : c->async_err;
+	c->async_err = 0;
 	return err;
 }
 
@@ -356,17 +396,29 @@ static bool type_reserved(const char *type)
 	       !strcmp(type, "CHECKPOINT");
 }
 
-int kv_chain_append_canonical(struct kv_chain *c, const char *type, const char *payload,
-			      size_t len, uint64_t ktime_ns)
+int kv_chain_append_canonical(struct kv_chain *c, const char *type, const char *payload, size_t len,
+			      uint64_t ktime_ns)
 {
-	int err;
+	char err[128];
+	int ret;
 
 	if (!c || !kv_receipt_type_valid(type) || type_reserved(type) || !payload)
 		return -EINVAL;
+	ret = kv_canon_check(payload, len, err, sizeof(err));
+	if (ret)
+		kv_warn("receipts",
+			"session %s: a %s payload is not canonical JSON: %s -- evidence is at risk",
+			c->session, type, err);
 	pthread_mutex_lock(&c->lock);
-	err = c->closed ? -EBADF : append_locked(c, type, payload, len, ktime_ns);
+	if (ret) { /* lost, and said so */
+		c->lost[LOST_NONE]++;
+		c->lost_errno = -ret;
+		count_failures(c, 1);
+	} else {
+		ret = c->closed ? -EBADF : append_locked(c, type, payload, len, ktime_ns);
+	}
 	pthread_mutex_unlock(&c->lock);
-	return err;
+	return ret;
 }
 
 int kv_chain_append(struct kv_chain *c, const char *type, struct json_object *fields,
@@ -380,42 +432,25 @@ int kv_chain_append(struct kv_chain *c, const char *type, struct json_object *fi
 		json_object_put(fields);
 		return -EINVAL;
 	}
-	/* Serialised outside the lock: producers run in parallel up to the write. */
-	err = payload_canonical(fields, &payload, &len);
+	/* Serialised outside the lock: producers run in parallel up to the seal. */
+	err = kv_chain_payload(fields, &payload, &len);
 	json_object_put(fields);
 	if (err) {
 		pthread_mutex_lock(&c->lock);
-		c->lost[KV_CLASS_MAX]++; /* unreadable fields: class unknown */
+		c->lost[LOST_NONE]++; /* unreadable fields: class unknown */
 		c->lost_errno = -err;
-		count_failure(c, err, "serialise", type);
+		count_failures(c, 1);
 		pthread_mutex_unlock(&c->lock);
+		kv_warn("receipts",
+			"session %s: cannot serialise a %s receipt: %s -- evidence is at risk",
+			c->session, type, strerror(-err));
 		return err;
 	}
-	err = kv_chain_append_canonical(c, type, payload, len, ktime_ns);
+	pthread_mutex_lock(&c->lock);
+	err = c->closed ? -EBADF : append_locked(c, type, payload, len, ktime_ns);
+	pthread_mutex_unlock(&c->lock);
 	free(payload);
 	return err;
-}
-
-/* fdatasync without holding the lock; receipts written meanwhile stay pending. */
-static int sync_unlocked(struct kv_chain *c)
-{
-	uint64_t target = c->written;
-	int err = 0;
-
-	pthread_mutex_unlock(&c->lock);
-	if (fdatasync(c->fd))
-		err = -errno;
-	pthread_mutex_lock(&c->lock);
-	if (err) {
-		c->sync_err = err;
-		count_failure(c, err, "fdatasync", "pending");
-		return err;
-	}
-	if (target > c->synced)
-		c->synced = target;
-	if (c->written > c->synced)
-		c->first_unsynced_ns = clock_ns(CLOCK_MONOTONIC);
-	return 0;
 }
 
 static void *flusher_main(void *arg)
@@ -428,19 +463,20 @@ static void *flusher_main(void *arg)
 	while (!c->stop) {
 		now = clock_ns(CLOCK_MONOTONIC);
 		wake = now + NSEC;
-		if (c->sync == KV_SYNC_GROUP && c->written > c->synced) {
-			due = c->first_unsynced_ns + c->batch_delay_ns;
-			if (c->written - c->synced >= c->batch_max || now >= due) {
-				sync_unlocked(c);
+		if (c->sync != KV_SYNC_EACH && c->pend.n && !c->poisoned) {
+			due = c->first_pending_ns + c->batch_delay_ns;
+			if (c->pend.n >= c->batch_max || now >= due) {
+				flush_locked(c, c->sync == KV_SYNC_GROUP);
 				continue;
 			}
 			wake = due < wake ? due : wake;
 		}
-		if (c->since_ckpt && !c->poisoned) {
+		if (c->now.since_ckpt && !c->poisoned) {
 			due = c->last_ckpt_ns + c->ckpt_ns;
 			if (now >= due) {
-				if (checkpoint_locked(c))
-					c->last_ckpt_ns = now; /* retry a period later */
+				if (checkpoint_locked(c) ||
+				    (c->sync == KV_SYNC_EACH && flush_locked(c, true)))
+					c->last_ckpt_ns = now; /* retried a period later */
 				continue;
 			}
 			wake = due < wake ? due : wake;
@@ -460,11 +496,10 @@ int kv_chain_flush(struct kv_chain *c)
 	if (!c)
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
-	err = sync_unlocked(c);
-	if (!err) {
-		err = c->sync_err;
-		c->sync_err = 0;
-	}
+	err = flush_locked(c, true);
+	if (!err)
+		err = c->async_err;
+	c->async_err = 0;
 	pthread_mutex_unlock(&c->lock);
 	return err;
 }
@@ -477,6 +512,8 @@ int kv_chain_checkpoint(struct kv_chain *c)
 		return -EINVAL;
 	pthread_mutex_lock(&c->lock);
 	err = c->closed ? -EBADF : c->poisoned ? -EIO : checkpoint_locked(c);
+	if (!err && c->sync == KV_SYNC_EACH)
+		err = flush_locked(c, true);
 	pthread_mutex_unlock(&c->lock);
 	return err;
 }
@@ -489,8 +526,8 @@ static void index_record(struct kv_chain *c, const char *event)
 	json_object_object_add(o, "event", json_object_new_string(event));
 	json_object_object_add(o, "session", json_object_new_string(c->session));
 	json_object_object_add(o, "wall_ns", json_object_new_uint64(clock_ns(CLOCK_REALTIME)));
-	json_object_object_add(o, "receipts", json_object_new_uint64(c->seq));
-	json_object_object_add(o, "hash", json_object_new_string(c->prev));
+	json_object_object_add(o, "receipts", json_object_new_uint64(c->durable.seq));
+	json_object_object_add(o, "hash", json_object_new_string(c->durable.prev));
 	err = kv_store_index_append(c->state_dir, o);
 	if (err)
 		kv_warn("receipts", "session %s: cannot record %s in the index: %s", c->session,
@@ -504,7 +541,10 @@ static void chain_free(struct kv_chain *c)
 		close(c->fd); /* releases the flock */
 	kv_receipt_buf_free(&c->rb);
 	kv_receipt_key_free(c->key);
+	free(c->pend.p);
+	free(c->spare.p);
 	pthread_cond_destroy(&c->wake);
+	pthread_cond_destroy(&c->idle);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -515,6 +555,12 @@ static int chain_init(struct kv_chain *c, const struct kv_chain_opts *o)
 	int err;
 
 	c->fd = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&c->idle, NULL);
 	snprintf(c->session, sizeof(c->session), "%s", o->session_id);
 	if (snprintf(c->state_dir, sizeof(c->state_dir), "%s", o->state_dir) >=
 	    (int)sizeof(c->state_dir))
@@ -526,16 +572,14 @@ static int chain_init(struct kv_chain *c, const struct kv_chain_opts *o)
 	if (c->sync != KV_SYNC_GROUP && c->sync != KV_SYNC_NONE && c->sync != KV_SYNC_EACH)
 		return -EINVAL;
 	c->batch_max = o->batch_max ? o->batch_max : KV_CHAIN_BATCH_MAX_DEFAULT;
-	c->batch_delay_ns = (uint64_t)(o->batch_delay_ms ? o->batch_delay_ms
-							 : KV_CHAIN_BATCH_DELAY_MS_DEFAULT) * 1000000ull;
-	c->ckpt_every = o->checkpoint_every ? o->checkpoint_every : KV_CHAIN_CHECKPOINT_EVERY_DEFAULT;
-	c->ckpt_ns = (uint64_t)(o->checkpoint_secs ? o->checkpoint_secs
-						     : KV_CHAIN_CHECKPOINT_SECS_DEFAULT) * NSEC;
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	c->batch_delay_ns =
+	    (uint64_t)(o->batch_delay_ms ? o->batch_delay_ms : KV_CHAIN_BATCH_DELAY_MS_DEFAULT) *
+	    1000000ull;
+	c->ckpt_every =
+	    o->checkpoint_every ? o->checkpoint_every : KV_CHAIN_CHECKPOINT_EVERY_DEFAULT;
+	c->ckpt_ns =
+	    (uint64_t)(o->checkpoint_secs ? o->checkpoint_secs : KV_CHAIN_CHECKPOINT_SECS_DEFAULT) *
+	    NSEC;
 	return kv_receipt_buf_init(&c->rb);
 }
 
@@ -551,7 +595,8 @@ static int add_chain_meta(struct kv_chain *c, struct json_object *genesis)
 
 	if (!m)
 		return -ENOMEM;
-	json_object_object_add(m, "batch_delay_ms", json_object_new_uint64(c->batch_delay_ns / 1000000));
+	json_object_object_add(m, "batch_delay_ms",
+			       json_object_new_uint64(c->batch_delay_ns / 1000000));
 	json_object_object_add(m, "batch_max", json_object_new_uint64(c->batch_max));
 	json_object_object_add(m, "checkpoint_every", json_object_new_uint64(c->ckpt_every));
 	json_object_object_add(m, "checkpoint_secs", json_object_new_uint64(c->ckpt_ns / NSEC));
@@ -559,6 +604,21 @@ static int add_chain_meta(struct kv_chain *c, struct json_object *genesis)
 	json_object_object_add(m, "sync", json_object_new_string(sync_name(c->sync)));
 	json_object_object_add(genesis, "chain", m);
 	return 0;
+}
+
+/* The genesis receipt, written and synced before anything else can happen. */
+static int seal_genesis(struct kv_chain *c, const char *payload, size_t plen)
+{
+	int err;
+
+	pthread_mutex_lock(&c->lock);
+	err = kv_receipt_genesis_prev(c->session, c->now.prev);
+	if (!err)
+		err = seal_locked(c, "SESSION_START", payload, plen, 0);
+	if (!err)
+		err = flush_locked(c, true);
+	pthread_mutex_unlock(&c->lock);
+	return err;
 }
 
 int kv_chain_create(const struct kv_chain_opts *o, struct json_object *genesis,
@@ -599,9 +659,7 @@ int kv_chain_create(const struct kv_chain_opts *o, struct json_object *genesis,
 	if (!err)
 		err = add_chain_meta(c, genesis);
 	if (!err)
-		err = payload_canonical(genesis, &payload, &plen);
-	if (!err)
-		err = kv_receipt_genesis_prev(c->session, c->prev);
+		err = kv_chain_payload(genesis, &payload, &plen);
 	if (err)
 		goto fail;
 	c->fd = open(c->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
@@ -618,16 +676,11 @@ int kv_chain_create(const struct kv_chain_opts *o, struct json_object *genesis,
 	}
 	kv_store_fsync_dir(dir);
 	c->last_ckpt_ns = clock_ns(CLOCK_MONOTONIC);
-	err = write_receipt_locked(c, "SESSION_START", payload, plen, 0);
-	if (!err && fdatasync(c->fd))
-		err = -errno;
+	err = seal_genesis(c, payload, plen);
 	if (err) {
-		count_failure(c, err, "write", "SESSION_START");
+		warn_lost(c, err, "write the genesis receipt to");
 		goto fail;
 	}
-	c->synced = c->written;
-	if (c->since_ckpt >= c->ckpt_every && (err = checkpoint_locked(c)))
-		goto fail;
 	index_record(c, "start");
 	err = -pthread_create(&c->flusher, NULL, flusher_main, c);
 	if (err)
@@ -650,8 +703,8 @@ fail:
 int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
 {
 	char *payload = NULL;
-	size_t plen;
-	int err, e;
+	size_t plen = 0;
+	int err = 0, e;
 
 	if (!c) {
 		json_object_put(end_fields);
@@ -661,31 +714,28 @@ int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
 		err = end_fields ? -EINVAL : 0; /* sealed without them, and said so */
 		json_object_put(end_fields);
 		end_fields = json_object_new_object();
-	} else {
-		err = 0;
 	}
 	pthread_mutex_lock(&c->lock);
 	json_object_object_add(end_fields, "receipt_write_failures",
 			       json_object_new_uint64(c->failures));
 	pthread_mutex_unlock(&c->lock);
-	e = payload_canonical(end_fields, &payload, &plen);
+	e = kv_chain_payload(end_fields, &payload, &plen);
 	json_object_put(end_fields);
-	pthread_mutex_lock(&c->lock);
 	if (e) {
-		count_failure(c, e, "serialise", "SESSION_END");
+		kv_warn("receipts", "session %s: SESSION_END fields cannot be sealed: %s",
+			c->session, strerror(-e));
+		free(payload);
 		payload = strdup("{\"invalid_end_fields\":true}");
 		plen = payload ? strlen(payload) : 0;
 		err = err ? err : e;
 	}
-	if (!c->closed && payload) {
-		e = c->poisoned ? -EIO : append_locked(c, "SESSION_END", payload, plen, 0);
-		/* the final checkpoint, unless SESSION_END's own spacing just sealed it */
-		if (!c->poisoned && c->since_ckpt) {
-			int ce = checkpoint_locked(c);
+	pthread_mutex_lock(&c->lock);
+	e = payload ? append_locked(c, "SESSION_END", payload, plen, 0) : -ENOMEM;
+	/* the final checkpoint, unless SESSION_END's own spacing just sealed it */
+	if (!c->poisoned && c->now.since_ckpt) {
+		int ce = checkpoint_locked(c);
 
-			e = e ? e : ce;
-		}
-		err = err ? err : e;
+		e = e ? e : ce;
 	}
 	c->closed = true;
 	c->stop = true;
@@ -694,11 +744,11 @@ int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
 	free(payload);
 	if (c->flusher_running)
 		pthread_join(c->flusher, NULL);
-	if (fdatasync(c->fd)) {
-		e = -errno;
-		count_failure(c, e, "fdatasync", "final");
-		err = err ? err : e;
-	}
+	pthread_mutex_lock(&c->lock);
+	e = flush_locked(c, true) ?: e;
+	e = e ?: c->async_err;
+	pthread_mutex_unlock(&c->lock);
+	err = err ? err : e;
 	index_record(c, "end");
 	chain_free(c);
 	return err;

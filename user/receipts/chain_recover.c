@@ -44,10 +44,12 @@ static void mark_unfinished(const char *state_dir, const struct kv_audit_result 
 	json_object_object_add(o, "event", json_object_new_string("unfinished"));
 	json_object_object_add(o, "session", json_object_new_string(r->session));
 	json_object_object_add(o, "verdict", json_object_new_string(kv_verdict_name(r->verdict)));
-	json_object_object_add(o, "bad_seq", r->has_bad_seq ? json_object_new_uint64(r->bad_seq) : NULL);
+	json_object_object_add(o, "bad_seq",
+			       r->has_bad_seq ? json_object_new_uint64(r->bad_seq) : NULL);
 	json_object_object_add(o, "reason", json_object_new_string(r->reason));
-	json_object_object_add(o, "wall_ns", json_object_new_uint64((uint64_t)ts.tv_sec * 1000000000ull +
-								     (uint64_t)ts.tv_nsec));
+	json_object_object_add(
+	    o, "wall_ns",
+	    json_object_new_uint64((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec));
 	err = kv_store_index_append(state_dir, o);
 	if (err)
 		kv_warn("receipts", "cannot record unfinished session %s in the index: %s",
@@ -57,7 +59,7 @@ static void mark_unfinished(const char *state_dir, const struct kv_audit_result 
 
 int kv_chain_check_unfinished(const char *state_dir, const char *pubkey_path, unsigned *found)
 {
-	struct open_sessions s = { 0 };
+	struct open_sessions s = {0};
 	struct kv_audit_result r;
 	const char *id;
 	size_t i;
@@ -71,12 +73,14 @@ int kv_chain_check_unfinished(const char *state_dir, const char *pubkey_path, un
 			continue;
 		e = kv_audit_session(state_dir, id, pubkey_path, &r);
 		if (e)
-			kv_warn("receipts", "cannot audit unfinished session %s: %s", id, strerror(-e));
+			kv_warn("receipts", "cannot audit unfinished session %s: %s", id,
+				strerror(-e));
 		if (e || r.verdict == KV_ACTIVE)
 			continue;
 		if (r.has_bad_seq)
 			kv_warn("receipts", "session %s did not close: %s at seq %llu: %s", id,
-				kv_verdict_name(r.verdict), (unsigned long long)r.bad_seq, r.reason);
+				kv_verdict_name(r.verdict), (unsigned long long)r.bad_seq,
+				r.reason);
 		else
 			kv_warn("receipts", "session %s did not close: %s: %s", id,
 				kv_verdict_name(r.verdict), r.reason);

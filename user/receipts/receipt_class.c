@@ -12,12 +12,9 @@ static const struct {
 	const char *type;
 	enum kv_class cls;
 } violation_types[] = {
-	{ "SECCOMP_BLOCK", KV_CLASS_SYSCALL },
-	{ "NOTIFY_DECISION", KV_CLASS_NOTIFY },
-	{ "EGRESS_DENY", KV_CLASS_EGRESS },
-	{ "LSM_DENY", KV_CLASS_FILE },
-	{ "EXEC_DENY", KV_CLASS_EXEC },
-	{ "FALCO_ALERT", KV_CLASS_FALCO },
+    {"SECCOMP_BLOCK", KV_CLASS_SYSCALL}, {"NOTIFY_DECISION", KV_CLASS_NOTIFY},
+    {"EGRESS_DENY", KV_CLASS_EGRESS},	 {"LSM_DENY", KV_CLASS_FILE},
+    {"EXEC_DENY", KV_CLASS_EXEC},	 {"FALCO_ALERT", KV_CLASS_FALCO},
 };
 
 int kv_receipt_class_parse(const char *s, size_t n)

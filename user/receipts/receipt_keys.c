@@ -210,7 +210,8 @@ int kv_receipt_key_load_or_create(const char *state_dir, struct kv_receipt_key *
 	/* The public half next to it, for audit: (re)written when missing or another key's. */
 	if (kv_receipt_pubkey_load(pub, &have, NULL, 0) || strcmp(have->id, (*out)->id)) {
 		if (have)
-			kv_warn("receipts", "%s holds key %.16s..., not the signing key %.16s...: rewriting it",
+			kv_warn("receipts",
+				"%s holds key %.16s..., not the signing key %.16s...: rewriting it",
 				pub, have->id, (*out)->id);
 		err = kv_receipt_pubkey_write(*out, pub);
 		if (err)
@@ -220,8 +221,7 @@ int kv_receipt_key_load_or_create(const char *state_dir, struct kv_receipt_key *
 	return 0;
 }
 
-int kv_receipt_pubkey_load(const char *path, struct kv_receipt_key **out, char *err,
-			   size_t errlen)
+int kv_receipt_pubkey_load(const char *path, struct kv_receipt_key **out, char *err, size_t errlen)
 {
 	EVP_PKEY *pkey;
 	FILE *f;
@@ -231,7 +231,8 @@ int kv_receipt_pubkey_load(const char *path, struct kv_receipt_key **out, char *
 	if (!f) {
 		ret = -errno;
 		if (err)
-			snprintf(err, errlen, "cannot open public key %s: %s", path, strerror(-ret));
+			snprintf(err, errlen, "cannot open public key %s: %s", path,
+				 strerror(-ret));
 		return ret;
 	}
 	pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);

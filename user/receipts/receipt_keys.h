@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "common/sha256.h"
 
-#define KV_ED25519_SIG_LEN 64
+#define KV_ED25519_SIG_LEN  64
 #define KV_RECEIPT_KEY_NAME "receipts.ed25519"
 
 struct kv_receipt_key; /* opaque: a private or a public key */
@@ -20,8 +20,7 @@ int kv_receipt_key_load_or_create(const char *state_dir, struct kv_receipt_key *
 /* A fresh key pair in memory (tests, and a forger's key in them). */
 int kv_receipt_key_generate(struct kv_receipt_key **out);
 /* A public key from a PEM file (public or private). err names the problem. */
-int kv_receipt_pubkey_load(const char *path, struct kv_receipt_key **out, char *err,
-			   size_t errlen);
+int kv_receipt_pubkey_load(const char *path, struct kv_receipt_key **out, char *err, size_t errlen);
 /* Writes the public half as PEM to path (0644, created or replaced). */
 int kv_receipt_pubkey_write(const struct kv_receipt_key *k, const char *path);
 /* <state_dir>/keys/receipts.ed25519.pub into buf. */

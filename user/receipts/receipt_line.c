@@ -39,9 +39,9 @@ static int digest_body(struct kv_receipt_buf *b, const char *body, size_t len,
 	uint8_t md[KV_SHA256_LEN];
 	unsigned int n = 0;
 
-	if (!EVP_DigestInit_ex2(b->md_ctx, b->md, NULL) ||
-	    !EVP_DigestUpdate(b->md_ctx, "{", 1) || !EVP_DigestUpdate(b->md_ctx, body, len) ||
-	    !EVP_DigestFinal_ex(b->md_ctx, md, &n) || n != KV_SHA256_LEN)
+	if (!EVP_DigestInit_ex2(b->md_ctx, b->md, NULL) || !EVP_DigestUpdate(b->md_ctx, "{", 1) ||
+	    !EVP_DigestUpdate(b->md_ctx, body, len) || !EVP_DigestFinal_ex(b->md_ctx, md, &n) ||
+	    n != KV_SHA256_LEN)
 		return -EIO;
 	kv_hex(md, sizeof(md), hex);
 	return 0;
@@ -57,25 +57,17 @@ int kv_receipt_digest(struct kv_receipt_buf *b, const char *line, size_t len,
 
 static bool is_hex64(const char *s, size_t n)
 {
-	size_t i;
-
-	if (n != 64)
-		return false;
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	return n == 64 && kv_is_hex(s, 64);
 }
 
 static bool id_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '-';
+	return kv_byte_class[c] & KV_CH_ID;
 }
 
 static bool type_char(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+	return kv_byte_class[c] & KV_CH_TYPE;
 }
 
 static bool id_valid(const char *s, size_t n)
@@ -166,8 +158,8 @@ int kv_receipt_seal(struct kv_receipt_buf *b, const struct kv_receipt_in *in,
 	char *p, *body;
 	int err;
 
-	if (!kv_session_id_valid(in->session) || !kv_receipt_type_valid(in->type) ||
-	    !in->prev || !is_hex64(in->prev, strnlen(in->prev, 65)) || !in->payload)
+	if (!kv_session_id_valid(in->session) || !kv_receipt_type_valid(in->type) || !in->prev ||
+	    !is_hex64(in->prev, strnlen(in->prev, 65)) || !in->payload)
 		return -EINVAL;
 	slen = strlen(in->session);
 	tlen = strlen(in->type);
@@ -291,8 +283,8 @@ int kv_receipt_parse(const char *line, size_t len, struct kv_receipt_view *v, ch
 	    !kv_scan_u64(&s, &v->seq) || !LIT(&s, ",\"session\":\"") ||
 	    !scan_name(&s, true, &v->session, &v->session_len) || !LIT(&s, "\",\"type\":\"") ||
 	    !scan_name(&s, false, &v->type, &v->type_len) || !LIT(&s, "\",\"v\":") ||
-	    !kv_scan_u64(&s, &v->v) || !LIT(&s, ",\"wall_ns\":") ||
-	    !kv_scan_u64(&s, &v->wall_ns) || !LIT(&s, "}"))
+	    !kv_scan_u64(&s, &v->v) || !LIT(&s, ",\"wall_ns\":") || !kv_scan_u64(&s, &v->wall_ns) ||
+	    !LIT(&s, "}"))
 		goto bad;
 	if (s.p != s.end) {
 		kv_scan_fail(&s, -EINVAL, "bytes after the receipt");
@@ -300,7 +292,9 @@ int kv_receipt_parse(const char *line, size_t len, struct kv_receipt_view *v, ch
 	}
 	if (v->v != KV_RECEIPT_VERSION) {
 		if (err && errlen)
-			snprintf(err, errlen, "unsupported receipt format version %llu (this kavachos reads version %d)",
+			snprintf(err, errlen,
+				 "unsupported receipt format version %llu (this kavachos reads "
+				 "version %d)",
 				 (unsigned long long)v->v, KV_RECEIPT_VERSION);
 		return -EPROTONOSUPPORT;
 	}
@@ -308,7 +302,9 @@ int kv_receipt_parse(const char *line, size_t len, struct kv_receipt_view *v, ch
 bad:
 	if (other_version(line, len, &ver)) {
 		if (err && errlen)
-			snprintf(err, errlen, "unsupported receipt format version %lld (this kavachos reads version %d)",
+			snprintf(err, errlen,
+				 "unsupported receipt format version %lld (this kavachos reads "
+				 "version %d)",
 				 (long long)ver, KV_RECEIPT_VERSION);
 		return -EPROTONOSUPPORT;
 	}

@@ -17,21 +17,21 @@
 #include <stdint.h>
 #include "common/sha256.h"
 
-#define KV_RECEIPT_VERSION 1
-#define KV_SESSION_ID_MAX 128   /* [A-Za-z0-9._-], not starting with '.' */
-#define KV_RECEIPT_TYPE_MAX 31  /* [A-Z][A-Z0-9_]* */
+#define KV_RECEIPT_VERSION  1
+#define KV_SESSION_ID_MAX   128 /* [A-Za-z0-9._-], not starting with '.' */
+#define KV_RECEIPT_TYPE_MAX 31	/* [A-Z][A-Z0-9_]* */
 #define KV_RECEIPT_LINE_MAX (1u << 20)
-#define KV_CANON_MAX_DEPTH 64   /* nesting of objects/arrays, envelope included */
-#define KV_RECEIPT_HEAD_LEN 75  /* strlen("{\"hash\":\"") + 64 + strlen("\",") */
-#define KV_GENESIS_DOMAIN "PRAMANA-GENESIS"
+#define KV_CANON_MAX_DEPTH  64 /* nesting of objects/arrays, envelope included */
+#define KV_RECEIPT_HEAD_LEN 75 /* strlen("{\"hash\":\"") + 64 + strlen("\",") */
+#define KV_GENESIS_DOMAIN   "PRAMANA-GENESIS"
 
 /* What one receipt says, before it is sealed. */
 struct kv_receipt_in {
 	const char *session;
 	uint64_t seq;
-	uint64_t ktime_ns;  /* CLOCK_BOOTTIME of the event (BPF: bpf_ktime_get_boot_ns) */
-	uint64_t wall_ns;   /* CLOCK_REALTIME when sealed */
-	const char *prev;   /* 64 lower-case hex digits */
+	uint64_t ktime_ns; /* CLOCK_BOOTTIME of the event (BPF: bpf_ktime_get_boot_ns) */
+	uint64_t wall_ns;  /* CLOCK_REALTIME when sealed */
+	const char *prev;  /* 64 lower-case hex digits */
 	const char *type;
 	const char *payload; /* canonical JSON object (kv_canon_check() clean) */
 	size_t payload_len;
@@ -79,9 +79,9 @@ int kv_receipt_parse(const char *line, size_t len, struct kv_receipt_view *v, ch
  * it. Returns 0, -EILSEQ (invalid UTF-8), -E2BIG (nested too deeply), -EINVAL. */
 int kv_canon_check(const char *p, size_t len, char *err, size_t errlen);
 
-/* Top-level member `key` of a checked canonical object: its value's text. */
-bool kv_canon_member(const char *obj, size_t len, const char *key, const char **val,
-		     size_t *vlen);
+/* Top-level member `key` of an object that kv_canon_check() (or kv_receipt_parse())
+ * accepted: its value's text. Relies on that check: it does not validate again. */
+bool kv_canon_member(const char *obj, size_t len, const char *key, const char **val, size_t *vlen);
 /* A member that is a non-negative integer / the plain string `s`. */
 bool kv_canon_member_u64(const char *obj, size_t len, const char *key, uint64_t *out);
 bool kv_canon_member_is(const char *obj, size_t len, const char *key, const char *s);
@@ -94,10 +94,13 @@ size_t kv_utf8_seq_len(const unsigned char *p, size_t left);
  * {"count":N,"domain":"PRAMANA-CHECKPOINT","hash":H,"key_id":K,"seq":S,"session":ID,"v":1}
  * where S/H are the seq/hash of the last receipt covered and N = S + 1.
  * Returns the length, or -ENAMETOOLONG when buf is too small. */
-#define KV_CHECKPOINT_DOMAIN "PRAMANA-CHECKPOINT"
+#define KV_CHECKPOINT_DOMAIN  "PRAMANA-CHECKPOINT"
 #define KV_CHECKPOINT_MSG_MAX 512
 int kv_checkpoint_message(char *buf, size_t len, const char *session, uint64_t seq,
 			  const char *hash, const char *key_id);
+
+/* n lower-case hex digits. */
+bool kv_is_hex(const char *p, size_t n);
 
 bool kv_session_id_valid(const char *id);
 bool kv_receipt_type_valid(const char *type);

@@ -19,20 +19,20 @@ struct kv_receipt_key;
 /* KV_SYNC_GROUP is the zero value: options left unset mean group commit. */
 enum kv_sync_mode {
 	KV_SYNC_GROUP = 0, /* fdatasync per batch (batch_max receipts or batch_delay_ms) */
-	KV_SYNC_NONE,      /* page cache only (fdatasync at close and on kv_chain_flush) */
-	KV_SYNC_EACH,      /* fdatasync after every receipt */
+	KV_SYNC_NONE,	   /* page cache only (fdatasync at close and on kv_chain_flush) */
+	KV_SYNC_EACH,	   /* fdatasync after every receipt */
 };
 
-#define KV_CHAIN_BATCH_MAX_DEFAULT 256
-#define KV_CHAIN_BATCH_DELAY_MS_DEFAULT 10
+#define KV_CHAIN_BATCH_MAX_DEFAULT	  256
+#define KV_CHAIN_BATCH_DELAY_MS_DEFAULT	  10
 #define KV_CHAIN_CHECKPOINT_EVERY_DEFAULT 1000
-#define KV_CHAIN_CHECKPOINT_SECS_DEFAULT 10
+#define KV_CHAIN_CHECKPOINT_SECS_DEFAULT  10
 
 struct kv_chain_opts {
-	const char *state_dir;     /* e.g. /var/lib/kavachos; sessions under <state_dir>/sessions/ */
-	const char *session_id;    /* "ks-..." ([A-Za-z0-9._-], 1-128), also the file name */
-	unsigned batch_max;        /* group commit: fdatasync at most every batch_max receipts ... */
-	unsigned batch_delay_ms;   /* ... or after this delay (0 = 10 ms) */
+	const char *state_dir;	 /* e.g. /var/lib/kavachos; sessions under <state_dir>/sessions/ */
+	const char *session_id;	 /* "ks-..." ([A-Za-z0-9._-], 1-128), also the file name */
+	unsigned batch_max;	 /* group commit: fdatasync at most every batch_max receipts ... */
+	unsigned batch_delay_ms; /* ... or after this delay (0 = 10 ms) */
 	unsigned checkpoint_every; /* signed checkpoint every N receipts (0 = 1000) */
 	unsigned checkpoint_secs;  /* and every T seconds (0 = 10) */
 	enum kv_sync_mode sync;
@@ -58,9 +58,9 @@ int kv_chain_append(struct kv_chain *c, const char *type, struct json_object *fi
 		    uint64_t ktime_ns);
 /* The same with a payload already in canonical JSON (kv_canon_check() clean): the
  * producer that formats its fields directly skips building a json-c tree. */
-int kv_chain_append_canonical(struct kv_chain *c, const char *type, const char *payload,
-			      size_t len, uint64_t ktime_ns);
-int kv_chain_flush(struct kv_chain *c);      /* fdatasync now */
+int kv_chain_append_canonical(struct kv_chain *c, const char *type, const char *payload, size_t len,
+			      uint64_t ktime_ns);
+int kv_chain_flush(struct kv_chain *c);	     /* fdatasync now */
 int kv_chain_checkpoint(struct kv_chain *c); /* signed checkpoint receipt now */
 /* Seals SESSION_END with `end_fields` (consumed; exit status, "kernel_counts",
  * "events_lost", "events_suppressed"...; the writer adds "receipt_write_failures"),
@@ -78,8 +78,7 @@ uint64_t kv_chain_failed(const struct kv_chain *c);
  * audited, reported with kv_warn, and marked "unfinished" in the index so it is
  * reported once. Sessions whose writer still holds the lock are left alone.
  * *found: how many were reported. */
-int kv_chain_check_unfinished(const char *state_dir, const char *pubkey_path,
-			      unsigned *found);
+int kv_chain_check_unfinished(const char *state_dir, const char *pubkey_path, unsigned *found);
 
 /* A class name as kv_class_name() spells it ("syscall", "notify", "egress",
  * "file", "exec", "process", "falco") -> enum kv_class; -1 when unknown. */
@@ -89,19 +88,19 @@ int kv_receipt_class(const char *type, size_t tlen, const char *payload, size_t 
 
 /* --- audit --- */
 enum kv_verdict {
-	KV_CLEAN = 0,           /* complete, every hash/link/signature verifies, counts reconcile */
-	KV_CHAIN_BROKEN,        /* altered, missing, reordered, inserted receipt; bad signature */
-	KV_TRUNCATED,           /* torn last line, or no SESSION_END after the last checkpoint */
-	KV_UNSIGNED_TAIL,       /* receipts after the last valid checkpoint */
-	KV_PROFILE_DRIFT,       /* genesis profile_sha256 != a fresh build from its inputs */
-	KV_NO_SESSION,          /* no such session file (or the index names a missing one) */
-	KV_MALFORMED,           /* not a receipt chain at all: empty, garbage first line */
+	KV_CLEAN = 0,		/* complete, every hash/link/signature verifies, counts reconcile */
+	KV_CHAIN_BROKEN,	/* altered, missing, reordered, inserted receipt; bad signature */
+	KV_TRUNCATED,		/* torn last line, or no SESSION_END after the last checkpoint */
+	KV_UNSIGNED_TAIL,	/* receipts after the last valid checkpoint */
+	KV_PROFILE_DRIFT,	/* genesis profile_sha256 != a fresh build from its inputs */
+	KV_NO_SESSION,		/* no such session file (or the index names a missing one) */
+	KV_MALFORMED,		/* not a receipt chain at all: empty, garbage first line */
 	KV_UNSUPPORTED_VERSION, /* a receipt format this kavachos does not read */
-	KV_EVIDENCE_MISSING,    /* the kernel counted violations no receipt accounts for */
-	KV_COUNTS_MISMATCH,     /* more violation receipts than the kernel counted */
-	KV_KEY_MISMATCH,        /* signed with another key than the audit key */
-	KV_NO_KEY,              /* no public key: signatures cannot be checked */
-	KV_ACTIVE,              /* the writer still holds the session: verified so far */
+	KV_EVIDENCE_MISSING,	/* the kernel counted violations no receipt accounts for */
+	KV_COUNTS_MISMATCH,	/* more violation receipts than the kernel counted */
+	KV_KEY_MISMATCH,	/* signed with another key than the audit key */
+	KV_NO_KEY,		/* no public key: signatures cannot be checked */
+	KV_ACTIVE,		/* the writer still holds the session: verified so far */
 	KV_VERDICT_MAX,
 };
 
@@ -120,11 +119,11 @@ struct kv_audit_result {
 	bool has_bad_seq;
 	uint64_t bad_seq; /* the first receipt at fault (missing, altered, unsigned...) */
 	char reason[512];
-	uint64_t receipts;      /* complete receipts that verified */
-	uint64_t checkpoints;   /* checkpoints whose signature verified */
+	uint64_t receipts;    /* complete receipts that verified */
+	uint64_t checkpoints; /* checkpoints whose signature verified */
 	bool signed_any;
-	uint64_t signed_through; /* highest seq covered by a verified checkpoint */
-	bool ended;              /* SESSION_END sealed */
+	uint64_t signed_through;    /* highest seq covered by a verified checkpoint */
+	bool ended;		    /* SESSION_END sealed */
 	char key_id[KV_SHA256_HEX]; /* the genesis's signing key */
 	uint64_t wall_start_ns, wall_end_ns;
 	size_t n_types;
@@ -135,7 +134,7 @@ struct kv_audit_result {
 	uint64_t kernel_counts[KV_CLASS_MAX];
 	uint64_t sealed_counts[KV_CLASS_MAX];
 	uint64_t lost_class[KV_CLASS_MAX]; /* EVENTS_LOST receipts naming a class */
-	uint64_t lost_any;                 /* EVENTS_LOST receipts naming none */
+	uint64_t lost_any;		   /* EVENTS_LOST receipts naming none */
 	uint64_t events_lost, events_suppressed;
 	/* Profile (genesis profile_sha256 vs kv_profile_build of its inputs). */
 	bool profile_checked;
@@ -144,10 +143,10 @@ struct kv_audit_result {
 };
 
 struct kv_audit_opts {
-	const char *session_id;          /* expected; NULL = the genesis's */
+	const char *session_id;		  /* expected; NULL = the genesis's */
 	const struct kv_receipt_key *key; /* NULL: signatures cannot be checked */
-	const char *no_key_reason;       /* why key is NULL, for the verdict's reason */
-	bool active;                     /* a writer holds the file */
+	const char *no_key_reason;	  /* why key is NULL, for the verdict's reason */
+	bool active;			  /* a writer holds the file */
 };
 
 /* Verifies a session's chain. pubkey_path NULL = <state_dir>/keys/receipts.ed25519.pub.

@@ -164,8 +164,8 @@ out:
 	return err;
 }
 
-int kv_store_index_for_each(const char *state_dir,
-			    int (*fn)(void *ctx, struct json_object *rec), void *ctx)
+int kv_store_index_for_each(const char *state_dir, int (*fn)(void *ctx, struct json_object *rec),
+			    void *ctx)
 {
 	char path[PATH_MAX], *data, *line, *nl;
 	struct json_object *o;

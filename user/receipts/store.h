@@ -10,16 +10,16 @@
 #include <json-c/json.h>
 
 #define KV_STATE_DIR_DEFAULT "/var/lib/kavachos"
-#define KV_SESSIONS_SUBDIR "sessions"
-#define KV_KEYS_SUBDIR "keys"
-#define KV_INDEX_NAME "index.jsonl"
+#define KV_SESSIONS_SUBDIR   "sessions"
+#define KV_KEYS_SUBDIR	     "keys"
+#define KV_INDEX_NAME	     "index.jsonl"
 
 /* $KAVACHOS_STATE_DIR, else /var/lib/kavachos. */
 const char *kv_state_dir_default(void);
 
 /* snprintf into buf; -ENAMETOOLONG when it does not fit. */
 int kv_store_path(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int kv_store_session_path(char *buf, size_t len, const char *state_dir, const char *session);
 /* mkdir -p; directories this creates get `mode`. */
 int kv_store_mkdirs(const char *path, mode_t mode);
@@ -33,6 +33,6 @@ int kv_store_write_all(int fd, const void *buf, size_t len, size_t *done);
 int kv_store_index_append(const char *state_dir, struct json_object *o);
 /* Calls fn for every record of the session index, in order; a damaged line is
  * reported (kv_warn) and skipped. No index: 0. Stops at fn's first non-zero return. */
-int kv_store_index_for_each(const char *state_dir,
-			    int (*fn)(void *ctx, struct json_object *rec), void *ctx);
+int kv_store_index_for_each(const char *state_dir, int (*fn)(void *ctx, struct json_object *rec),
+			    void *ctx);
 #endif

@@ -59,6 +59,10 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 	kv_run_inputs_gate(in, &pol);
 	if (in->profile_in.strict_exec)
 		pol.flags |= KV_SF_STRICT_EXEC;
+	/* the valve acts, not only counts; by BPF-LSM where it loaded */
+	pol.flags |= KV_SF_ENFORCE_GATE;
+	if (kv_bpf_has_lsm(b))
+		pol.flags |= KV_SF_GATE_LSM;
 	kv_profile_syscall_policy(in->profile, &sp);
 	lv->em.lpm_fd = kv_bpf_map_fd(b, "kv_egress_lpm");
 	lv->em.unix_fd = kv_bpf_map_fd(b, "kv_egress_unix");
@@ -83,7 +87,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 			 in->state_dir, strerror(-e));
 		goto fail;
 	}
-	e = kv_runtime_add_session(rt, lv->s.cgid, lv->chain);
+	e = kv_runtime_add_session(rt, lv->s.cgid, lv->chain, lv->s.cgroup);
 	if (e) {
 		snprintf(err, errlen, "runtime: %s", strerror(-e));
 		goto fail;

@@ -6,13 +6,12 @@
 #include "common/log.h"
 #include "run/launch.h"
 #include "run/notify_glue.h"
-#include "run/runtime.h"
 #include "seccomp/seccomp.h"
 
 struct kv_notify_glue {
 	struct kv_notify *n;
-	struct kv_runtime *rt;
-	uint64_t session;
+	kv_notify_seal_fn seal;
+	void *ctx;
 };
 
 static void on_decision(void *ctx, const struct kv_notify_decision *d)
@@ -28,17 +27,18 @@ static void on_decision(void *ctx, const struct kv_notify_decision *d)
 		json_object_array_add(a, json_object_new_uint64(d->args[i]));
 	json_object_object_add(o, "args", a);
 	json_object_object_add(o, "allowed", json_object_new_boolean(d->allowed));
+	json_object_object_add(o, "decision", json_object_new_string(d->allowed ? "allow" : "deny"));
 	json_object_object_add(o, "errno", json_object_new_int(d->allowed ? 0 : d->error));
 	json_object_object_add(o, "reason", json_object_new_string(d->reason ? d->reason : ""));
 	/* reconciliation: a denial counts under the kernel's "notify" class */
-	json_object_object_add(o, "class", json_object_new_string(d->allowed ? "none" : "notify"));
+	json_object_object_add(o, "class", json_object_new_string("notify"));
 	if (d->path)
 		json_object_object_add(o, "path", json_object_new_string(d->path));
-	kv_runtime_seal(g->rt, g->session, "NOTIFY_DECISION", o, 0);
+	g->seal(g->ctx, o);
 }
 
-struct kv_notify_glue *kv_notify_glue_start(int listener_fd, struct kv_runtime *rt,
-					    uint64_t session, const struct kv_launch *l, bool ask)
+struct kv_notify_glue *kv_notify_glue_start(int listener_fd, const struct kv_launch *l, bool ask,
+					    kv_notify_seal_fn seal, void *ctx)
 {
 	struct kv_notify_glue *g = calloc(1, sizeof(*g));
 	struct kv_notify_cfg cfg = {
@@ -55,8 +55,8 @@ struct kv_notify_glue *kv_notify_glue_start(int listener_fd, struct kv_runtime *
 		e = -ENOMEM;
 		goto fail;
 	}
-	g->rt = rt;
-	g->session = session;
+	g->seal = seal;
+	g->ctx = ctx;
 	cfg.ctx = g;
 	e = kv_notify_start(&cfg, &g->n); /* closes the listener on failure */
 	if (!e)

@@ -23,6 +23,8 @@
 #include "run/inputs.h"
 #include "run/launch.h"
 #include "run/notify_glue.h"
+#include "daemon/control.h"
+#include "run/release.h"
 #include "run/run.h"
 #include "run/runtime.h"
 #include "session/cgroup.h"
@@ -51,7 +53,7 @@ static void agent_env_free(char **env)
 }
 
 /* The agent's environment: ours plus the session's identity. */
-static char **agent_env(const struct kv_session_info *s, const struct kv_run_inputs *in)
+static char **agent_env(const char *id, const struct kv_run_inputs *in)
 {
 	size_t n = 0, i, j = 0;
 	char **env;
@@ -62,7 +64,7 @@ static char **agent_env(const struct kv_session_info *s, const struct kv_run_inp
 	if (!env)
 		return NULL;
 	/* ours first, so agent_env_free knows which three to free */
-	if (asprintf(&env[j++], "KAVACHOS_SESSION_ID=%s", s->id) < 0 ||
+	if (asprintf(&env[j++], "KAVACHOS_SESSION_ID=%s", id) < 0 ||
 	    asprintf(&env[j++], "KAVACHOS_TRUST_MASK=0x%08x", in->profile_in.trust_mask) < 0 ||
 	    asprintf(&env[j++], "KAVACHOS_DOMAIN=%s", kv_domain_name(in->profile_in.domain)) < 0) {
 		agent_env_free(env);
@@ -93,7 +95,12 @@ static int wait_agent(pid_t pid, int *status)
 static void print_summary(const char *id, const char *state_dir, int rc,
 			  const struct kv_session_state *st)
 {
-	uint64_t total = st->total;
+	uint64_t total = 0;
+	int i;
+
+	/* per-class counters: total is reset by a release, these are not */
+	for (i = 0; i < KV_CLASS_MAX; i++)
+		total += st->counts[i];
 
 	if (kv_json_output) {
 		struct json_object *o = json_object_new_object();
@@ -143,20 +150,265 @@ static int runtime_for(const char *agents, const struct kv_features *f, struct k
 	return e;
 }
 
-int kv_run(const struct kv_run_opts *o)
+/* How the agent gets into its session: embedded, we move it ourselves; with
+ * the daemon, the daemon does (after checking it is our child). */
+typedef int (*place_fn)(void *ctx, pid_t pid, char *err, size_t errlen);
+
+/* Spawn, place, release, supervise NOTIFY calls, wait. Returns the exit
+ * status for `run`; *status gets the wait status (-1 if it never ran). */
+static int supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_seal_fn seal,
+		     void *sctx, bool ask, int *status)
+{
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_quit, old_term, old_hup;
+	struct kv_notify_glue *ng = NULL;
+	char err[512];
+	int e, nfd = -1, rc = KV_EXIT_RUN_FAILED;
+
+	*status = -1;
+	e = kv_launch_spawn(l);
+	if (e) {
+		kv_err("cannot start the agent: %s", strerror(-e));
+		return rc;
+	}
+	e = place(pctx, l->pid, err, sizeof(err));
+	if (e) {
+		kv_err("%s", err);
+		kill(l->pid, SIGKILL);
+		waitpid(l->pid, NULL, 0);
+		return rc;
+	}
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGQUIT, &sa, &old_quit);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	e = kv_launch_go(l, &nfd);
+	if (e) {
+		kv_err("agent setup failed before exec: %s", strerror(-e));
+		waitpid(l->pid, NULL, 0);
+		goto out;
+	}
+	if (nfd >= 0)
+		ng = kv_notify_glue_start(nfd, l, ask, seal, sctx);
+	e = kv_launch_exec_result(l);
+	if (e) {
+		kv_err("%s: %s", l->path, strerror(-e));
+		waitpid(l->pid, NULL, 0);
+		rc = e == -ENOENT ? KV_EXIT_NOTFOUND : KV_EXIT_NOEXEC;
+		goto out;
+	}
+	wait_agent(l->pid, status);
+	rc = WIFSIGNALED(*status) ? 128 + WTERMSIG(*status) : WEXITSTATUS(*status);
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	kv_notify_glue_stop(ng);
+	return rc;
+}
+
+/* ---- embedded: this process is the loader for its own session ---- */
+
+struct embedded {
+	struct kv_runtime *rt;
+	struct kv_live *lv;
+};
+
+static int embedded_place(void *ctx, pid_t pid, char *err, size_t errlen)
+{
+	struct embedded *em = ctx;
+	int e = kv_cgroup_move(em->lv->s.cgroup, pid);
+
+	if (e)
+		snprintf(err, errlen, "cannot move the agent into %s: %s", em->lv->s.cgroup, strerror(-e));
+	return e;
+}
+
+static void embedded_seal(void *ctx, struct json_object *fields)
+{
+	struct embedded *em = ctx;
+
+	kv_runtime_seal(em->rt, em->lv->s.cgid, "NOTIFY_DECISION", fields, 0);
+}
+
+static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struct kv_launch *l)
 {
 	const struct kv_features *f;
+	struct embedded em = { 0 };
+	struct kv_session_server *srv = NULL;
+	struct kv_session_state st;
+	char agents[PATH_MAX], err[512], pins[PATH_MAX] = "", id[KV_SESSION_ID_LEN];
+	int rc = KV_EXIT_RUN_FAILED, e, status = -1;
+
+	if (geteuid() != 0) {
+		kv_err("run needs root to load BPF programs and create the session cgroup "
+		       "(run it with sudo, or start kavachos-load and join its control group)");
+		return KV_EXIT_ENV;
+	}
+	f = kv_features_get();
+	if (!f->cgroup_sock_addr.ok || !f->tp_btf.ok || !f->ringbuf.ok) {
+		kv_err("this kernel cannot run KavachOS's BPF programs (egress: %s; tracing: %s) "
+		       "— see 'kavachos status'", f->cgroup_sock_addr.detail, f->tp_btf.detail);
+		return KV_EXIT_ENV;
+	}
+	e = kv_cgroup_resolve(o->cgroup ? o->cgroup : KV_DEFAULT_AGENTS_CGROUP, agents, sizeof(agents),
+			      err, sizeof(err));
+	if (e) {
+		kv_err("--cgroup: %s", err);
+		return KV_EXIT_USAGE;
+	}
+
+	/* programs attached to the agents' root, the session beneath it */
+	e = runtime_for(agents, f, &em.rt);
+	if (e) {
+		kv_err("loading the BPF programs for %s failed: %s (run with -vv for libbpf's log)",
+		       agents, strerror(-e));
+		return rc;
+	}
+	e = kv_live_start(em.rt, agents, NULL, in, l, o->argv, &em.lv, err, sizeof(err));
+	if (e) {
+		kv_err("%s", err);
+		goto out_runtime;
+	}
+	/* inspectable while it runs: profile show, bpftool map dump */
+	snprintf(pins, sizeof(pins), "%s/%s", KV_PIN_DIR_RUNS, em.lv->s.id);
+	if (mkdir(KV_PIN_DIR_RUNS, 0700) && errno != EEXIST)
+		pins[0] = 0;
+	else if (kv_bpf_pin_maps(kv_runtime_bpf(em.rt), pins))
+		kv_warn(FEAT, "could not pin maps under %s", pins);
+	/* `kavachos release` reaches this session's gate through us */
+	if (kv_session_server_start(em.rt, em.lv, &srv))
+		kv_warn(FEAT, "session %s cannot be released by `kavachos release` (only killed)",
+			em.lv->s.id);
+
+	l->envp = agent_env(em.lv->s.id, in);
+	if (!l->envp)
+		kv_err("out of memory");
+	else
+		rc = supervise(l, embedded_place, &em, embedded_seal, &em, o->ask, &status);
+
+	kv_live_kill_rest(em.lv->s.cgroup);
+	kv_session_server_stop(srv);
+	snprintf(id, sizeof(id), "%s", em.lv->s.id);
+	kv_live_end(em.rt, em.lv, status, &st);
+	if (pins[0])
+		kv_bpf_unpin_maps(kv_runtime_bpf(em.rt), pins);
+	print_summary(id, in->state_dir, rc, &st);
+out_runtime:
+	kv_runtime_stop(em.rt);
+	return rc;
+}
+
+/* ---- with the daemon: it owns programs, maps and receipts ---- */
+
+struct daemon_ctx {
+	int fd;
+	const char *id;
+	const struct kv_run_inputs *in;
+	const struct kv_launch *l;
+	char *const *argv;
+	char state_dir[PATH_MAX];
+};
+
+static int daemon_place(void *ctx, pid_t pid, char *err, size_t errlen)
+{
+	struct daemon_ctx *d = ctx;
+	struct json_object *req = json_object_new_object(), *a = json_object_new_array(), *r = NULL, *v;
+	int i, e;
+
+	json_object_object_add(req, "op", json_object_new_string("session_start"));
+	json_object_object_add(req, "pid", json_object_new_int(pid));
+	json_object_object_add(req, "session_id", json_object_new_string(d->id));
+	json_object_object_add(req, "binary", json_object_new_string(d->l->path));
+	for (i = 0; d->argv[i]; i++)
+		json_object_array_add(a, json_object_new_string(d->argv[i]));
+	json_object_object_add(req, "argv", a);
+	json_object_object_add(req, "inputs", json_object_get(d->in->json));
+	e = kv_control_call(d->fd, req, &r, err, errlen);
+	json_object_put(req);
+	if (e)
+		return e;
+	if (!json_object_object_get_ex(r, "ok", &v) || !json_object_get_boolean(v)) {
+		snprintf(err, errlen, "kavachos-load refused the session: %s",
+			 json_object_object_get_ex(r, "error", &v) ? json_object_get_string(v) : "?");
+		json_object_put(r);
+		return -EPERM;
+	}
+	if (json_object_object_get_ex(r, "state_dir", &v))
+		snprintf(d->state_dir, sizeof(d->state_dir), "%s", json_object_get_string(v));
+	json_object_put(r);
+	return 0;
+}
+
+static void daemon_seal(void *ctx, struct json_object *fields)
+{
+	struct daemon_ctx *d = ctx;
+	struct json_object *req = json_object_new_object(), *r = NULL;
+	char err[256];
+
+	json_object_object_add(req, "op", json_object_new_string("notify_decision"));
+	json_object_object_add(req, "session_id", json_object_new_string(d->id));
+	json_object_object_add(req, "decision", fields);
+	if (kv_control_call(d->fd, req, &r, err, sizeof(err)))
+		kv_warn("notify", "decision not sealed by the daemon: %s", err);
+	json_object_put(req);
+	json_object_put(r);
+}
+
+static int run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct kv_launch *l,
+		      int fd)
+{
+	struct daemon_ctx d = { .fd = fd, .in = in, .l = l, .argv = o->argv };
+	struct kv_session_state st = { 0 };
+	struct json_object *req, *r = NULL;
+	char id[KV_SESSION_ID_LEN], err[256];
+	int rc = KV_EXIT_RUN_FAILED, status = -1;
+
+	if (kv_session_new_id(id))
+		return rc;
+	d.id = id;
+	snprintf(d.state_dir, sizeof(d.state_dir), "%s", in->state_dir);
+	l->envp = agent_env(id, in);
+	if (!l->envp) {
+		kv_err("out of memory");
+		return rc;
+	}
+	kv_debug(FEAT, "session %s through kavachos-load", id);
+	rc = supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("session_end"));
+	json_object_object_add(req, "session_id", json_object_new_string(id));
+	json_object_object_add(req, "status", json_object_new_int(status));
+	if (kv_control_call(fd, req, &r, err, sizeof(err))) {
+		kv_warn(FEAT, "ending session %s with the daemon: %s", id, err);
+	} else {
+		/* the daemon read the kernel's counters as it sealed SESSION_END */
+		struct json_object *c, *v;
+		int i;
+
+		if (json_object_object_get_ex(r, "kernel_counts", &c))
+			for (i = 0; i < KV_CLASS_MAX; i++)
+				if (json_object_object_get_ex(c, kv_class_name(i), &v))
+					st.counts[i] = json_object_get_uint64(v);
+		if (json_object_object_get_ex(r, "gate", &v))
+			for (i = 0; i <= KV_GATE_LOCKED; i++)
+				if (!strcmp(json_object_get_string(v), kv_gate_name(i)))
+					st.gate = i;
+	}
+	json_object_put(req);
+	json_object_put(r);
+	print_summary(id, d.state_dir, rc, &st);
+	return rc;
+}
+
+int kv_run(const struct kv_run_opts *o)
+{
 	struct kv_run_inputs in;
 	struct kv_launch l = { 0 };
-	struct kv_runtime *rt = NULL;
-	struct kv_live *lv = NULL;
-	struct kv_notify_glue *ng = NULL;
-	struct kv_session_state st;
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_quit, old_term, old_hup;
-	char agents[PATH_MAX], err[512], pins[PATH_MAX] = "";
-	int rc = KV_EXIT_RUN_FAILED, e, nfd = -1, status = -1;
+	char err[512];
+	int rc, e, fd = -1;
 
-	/* 1. inputs: flags > .kavachos.json > environment > defaults */
+	/* inputs: flags > .kavachos.json > environment > defaults */
 	e = kv_run_inputs_resolve(o, &in, err, sizeof(err));
 	if (e) {
 		kv_err("%s", err);
@@ -166,114 +418,32 @@ int kv_run(const struct kv_run_opts *o)
 	if (e) {
 		kv_err("%s: %s", o->argv[0], e == -ENOENT ? "command not found" : "permission denied");
 		rc = e == -ENOENT ? KV_EXIT_NOTFOUND : KV_EXIT_NOEXEC;
-		goto out_inputs;
+		goto out;
 	}
 	e = kv_identity_resolve(o->user, &l.id);
 	if (e) {
 		kv_err("--user=%s: no such user", o->user ? o->user : "");
 		rc = KV_EXIT_USAGE;
-		goto out_inputs;
+		goto out;
 	}
-	if (geteuid() != 0) {
-		kv_err("run needs root to load BPF programs and create the session cgroup "
-		       "(run it with sudo; the agent itself runs as you)");
-		rc = KV_EXIT_ENV;
-		goto out_inputs;
-	}
-	f = kv_features_get();
-	if (!f->cgroup_sock_addr.ok || !f->tp_btf.ok || !f->ringbuf.ok) {
-		kv_err("this kernel cannot run KavachOS's BPF programs (egress: %s; tracing: %s) "
-		       "— see 'kavachos status'", f->cgroup_sock_addr.detail, f->tp_btf.detail);
-		rc = KV_EXIT_ENV;
-		goto out_inputs;
-	}
-	e = kv_cgroup_resolve(o->cgroup ? o->cgroup : KV_DEFAULT_AGENTS_CGROUP, agents, sizeof(agents),
-			      err, sizeof(err));
-	if (e) {
-		kv_err("--cgroup: %s", err);
-		rc = KV_EXIT_USAGE;
-		goto out_inputs;
-	}
-
-	/* 2. programs attached to the agents' root, the session beneath it */
-	e = runtime_for(agents, f, &rt);
-	if (e) {
-		kv_err("loading the BPF programs for %s failed: %s (run with -vv for libbpf's log)",
-		       agents, strerror(-e));
-		goto out_inputs;
-	}
-	e = kv_live_start(rt, agents, NULL, &in, &l, o->argv, &lv, err, sizeof(err));
-	if (e) {
-		kv_err("%s", err);
-		goto out_runtime;
-	}
-
-	/* inspectable while it runs: profile show, bpftool map dump */
-	snprintf(pins, sizeof(pins), "%s/%s", KV_PIN_DIR_RUNS, lv->s.id);
-	if (mkdir(KV_PIN_DIR_RUNS, 0700) && errno != EEXIST)
-		pins[0] = 0;
-	else if (kv_bpf_pin_maps(kv_runtime_bpf(rt), pins))
-		kv_warn(FEAT, "could not pin maps under %s", pins);
-
-	/* 3. the agent: placed in its cgroup before its filter and exec */
 	l.argv = o->argv;
-	l.envp = agent_env(&lv->s, &in);
 	l.profile = in.profile;
-	if (!l.envp || (e = kv_launch_spawn(&l))) {
-		kv_err("cannot start the agent: %s", strerror(l.envp ? -e : ENOMEM));
-		goto out_live;
+	/* a running daemon owns the programs: sessions go through it */
+	if (!o->no_daemon)
+		fd = kv_control_connect(o->daemon_socket ? o->daemon_socket : KV_CONTROL_DEFAULT);
+	if (fd < 0 && o->daemon_socket) {
+		kv_err("--daemon-socket=%s: %s", o->daemon_socket, strerror(-fd));
+		rc = KV_EXIT_ENV;
+		goto out;
 	}
-	e = kv_cgroup_move(lv->s.cgroup, l.pid);
-	if (e) {
-		kv_err("cannot move the agent into %s: %s", lv->s.cgroup, strerror(-e));
-		kill(l.pid, SIGKILL);
-		waitpid(l.pid, NULL, 0);
-		goto out_live;
+	if (fd >= 0) {
+		rc = run_daemon(o, &in, &l, fd);
+		close(fd);
+	} else {
+		rc = run_embedded(o, &in, &l);
 	}
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGQUIT, &sa, &old_quit);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	e = kv_launch_go(&l, &nfd);
-	if (e) {
-		kv_err("agent setup failed before exec: %s", strerror(-e));
-		waitpid(l.pid, NULL, 0);
-		goto out_signals;
-	}
-	if (nfd >= 0)
-		ng = kv_notify_glue_start(nfd, rt, lv->s.cgid, &l, o->ask);
-	e = kv_launch_exec_result(&l);
-	if (e) {
-		kv_err("%s: %s", l.path, strerror(-e));
-		waitpid(l.pid, NULL, 0);
-		rc = e == -ENOENT ? KV_EXIT_NOTFOUND : KV_EXIT_NOEXEC;
-		goto out_signals;
-	}
-	kv_debug(FEAT, "session %s: agent pid %d in %s", lv->s.id, (int)l.pid, lv->s.cgroup);
-	wait_agent(l.pid, &status);
-	rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-
-out_signals:
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	kv_live_kill_rest(lv->s.cgroup);
-	kv_notify_glue_stop(ng);
-out_live:
+out:
 	agent_env_free(l.envp);
-	{
-		char id[KV_SESSION_ID_LEN];
-
-		snprintf(id, sizeof(id), "%s", lv->s.id);
-		kv_live_end(rt, lv, status, &st);
-		if (pins[0])
-			kv_bpf_unpin_maps(kv_runtime_bpf(rt), pins);
-		print_summary(id, in.state_dir, rc, &st);
-	}
-out_runtime:
-	kv_runtime_stop(rt);
-out_inputs:
 	kv_run_inputs_free(&in);
 	return rc;
 }

@@ -17,6 +17,8 @@ struct kv_run_opts {
 	const char *state_dir;
 	const char *cgroup;
 	bool falco;
+	bool no_daemon;            /* --no-daemon: embedded even if kavachos-load runs */
+	const char *daemon_socket; /* --daemon-socket: must be reachable */
 	char **argv; /* agent binary and args, NULL-terminated */
 };
 

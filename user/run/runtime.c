@@ -2,12 +2,16 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "bpf/loader.h"
 #include "common/log.h"
 #include "events/events.h"
 #include "receipts/receipts.h"
 #include "run/runtime.h"
+#include "session/cgroup.h"
 
 #define FEAT "runtime"
 #define KV_RT_MAX_SESSIONS 1024
@@ -15,6 +19,7 @@
 struct rt_session {
 	uint64_t cgid;
 	struct kv_chain *chain;
+	char cgroup[PATH_MAX];
 };
 
 struct kv_runtime {
@@ -53,6 +58,19 @@ static void sink(void *ctx, uint64_t session, const char *type, struct json_obje
 				(unsigned long long)session);
 		json_object_put(fields);
 		return;
+	}
+	/* LOCKED: freeze the session at once; the hooks deny until it lands */
+	if (!strcmp(type, "GATE_TRANSITION")) {
+		struct json_object *to;
+
+		if (json_object_object_get_ex(fields, "to", &to) &&
+		    !strcmp(json_object_get_string(to), "LOCKED")) {
+			int e = kv_cgroup_freeze(s->cgroup, 1);
+
+			json_object_object_add(fields, "frozen", json_object_new_boolean(!e));
+			if (e)
+				kv_warn(FEAT, "freezing %s failed: %s", s->cgroup, strerror(-e));
+		}
 	}
 	err = kv_chain_append(s->chain, type, fields, ktime_ns);
 	if (err)
@@ -102,17 +120,23 @@ struct kv_bpf *kv_runtime_bpf(struct kv_runtime *rt)
 	return rt->bpf;
 }
 
-int kv_runtime_add_session(struct kv_runtime *rt, uint64_t cgid, struct kv_chain *chain)
+int kv_runtime_add_session(struct kv_runtime *rt, uint64_t cgid, struct kv_chain *chain,
+			   const char *cgroup)
 {
 	int err = 0;
 
 	pthread_mutex_lock(&rt->lock);
-	if (find(rt, cgid))
+	if (find(rt, cgid)) {
 		err = -EEXIST;
-	else if (rt->nsessions >= KV_RT_MAX_SESSIONS)
+	} else if (rt->nsessions >= KV_RT_MAX_SESSIONS) {
 		err = -ENOSPC;
-	else
-		rt->sessions[rt->nsessions++] = (struct rt_session){ cgid, chain };
+	} else {
+		struct rt_session *s = &rt->sessions[rt->nsessions++];
+
+		s->cgid = cgid;
+		s->chain = chain;
+		snprintf(s->cgroup, sizeof(s->cgroup), "%s", cgroup);
+	}
 	pthread_mutex_unlock(&rt->lock);
 	return err;
 }

@@ -14,8 +14,10 @@ struct kv_runtime;
 /* Takes ownership of b. Starts the consumer thread. */
 int kv_runtime_start(struct kv_bpf *b, struct kv_runtime **out);
 struct kv_bpf *kv_runtime_bpf(struct kv_runtime *rt);
-/* Events of session cgid are sealed into chain from now on. */
-int kv_runtime_add_session(struct kv_runtime *rt, uint64_t cgid, struct kv_chain *chain);
+/* Events of session cgid are sealed into chain from now on; a transition
+ * to LOCKED freezes its cgroup. */
+int kv_runtime_add_session(struct kv_runtime *rt, uint64_t cgid, struct kv_chain *chain,
+			   const char *cgroup);
 /* Drain what the kernel has already written, then forget the session. */
 void kv_runtime_remove_session(struct kv_runtime *rt, uint64_t cgid);
 /* Seal a receipt from user space (NOTIFY_DECISION, FALCO_ALERT ...) into

@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Profile -> libseccomp contexts -> kernel. Two filters at most: the guard
- * (carve-outs, default allow) is loaded first, the main filter last, so the
- * main filter's own seccomp() call is still allowed. Both filters are for
+/* Profile -> libseccomp contexts -> BPF -> kernel. Compiling (libseccomp,
+ * ~2 ms for a full profile) is kv_seccomp_prepare, loading two seccomp(2)
+ * calls, so kavachos can compile before it forks the agent. Two filters at
+ * most: the guard (carve-outs, default allow) is loaded first, the main
+ * filter last, so the main filter's own seccomp() call is still allowed.
+ * We load with seccomp(2) rather than seccomp_load() so the listener fd is
+ * exactly this filter's (libseccomp keeps one per process and would hand
+ * out a stale one). Both filters are for
  * x86_64 only: i386 (int 0x80) and x32 (nr | 0x40000000) calls do not match
  * the architecture check libseccomp emits and take the bad-arch action,
  * which we set to ERRNO(EPERM) like every other refusal. */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "common/log.h"
 #include "seccomp/seccomp.h"
@@ -90,8 +99,11 @@ static bool allows_sendmsg(const struct kv_plan *plan, uint32_t def)
 	return false;
 }
 
-/* handoff_sock >= 0: let sendmsg through on that fd (see the header). */
-static int compile(const struct kv_profile *p, int handoff_sock, struct filters *f)
+/* handoff_sock >= 0: let sendmsg through on that fd (see the header).
+ * no_listener: NOTIFY rules become ERRNO(EPERM), what the supervisor's
+ * default decision would have been. */
+static int compile(const struct kv_profile *p, int handoff_sock, bool no_listener,
+		   struct filters *f)
 {
 	uint32_t def = kv_profile_default_action(p), flags = kv_profile_filter_flags(p);
 	struct kv_plan plan;
@@ -105,6 +117,18 @@ static int compile(const struct kv_profile *p, int handoff_sock, struct filters 
 		kv_debug("seccomp", "%s", err);
 		return rc;
 	}
+	if (no_listener) {
+		size_t j = 0;
+
+		for (i = 0; i < plan.n_main; i++) {
+			if ((plan.main[i].action & 0xffff0000u) == SCMP_ACT_NOTIFY)
+				plan.main[i].action = SCMP_ACT_ERRNO(EPERM);
+			/* now the same as the default: libseccomp refuses such rules */
+			if (plan.main[i].action != def)
+				plan.main[j++] = plan.main[i];
+		}
+		plan.n_main = j;
+	}
 	rc = -ENOMEM;
 	f->main = new_ctx(def, flags, plan.n_main_syscalls > TREE_THRESHOLD);
 	if (!f->main)
@@ -113,10 +137,11 @@ static int compile(const struct kv_profile *p, int handoff_sock, struct filters 
 		goto out;
 	if (handoff_sock >= 0 && !allows_sendmsg(&plan, def)) {
 		struct kv_rule r = { .nr = kv_syscall_nr("sendmsg"), .action = SCMP_ACT_ALLOW,
-				     .n_args = 1,
-				     .args = { { .arg = 0, .op = SCMP_CMP_MASKED_EQ,
-						 .a = 0xffffffffu, .b = (uint32_t)handoff_sock } } };
+				     .n_args = 1 };
 
+		r.args[0].op = SCMP_CMP_MASKED_EQ;
+		r.args[0].a = 0xffffffffu; /* the fd is an int */
+		r.args[0].b = (uint32_t)handoff_sock;
 		if ((rc = add_rules(f->main, &r, 1)))
 			goto out;
 	}
@@ -139,48 +164,183 @@ out:
 	return rc;
 }
 
-static int install(const struct kv_profile *p, int handoff_sock, int *notify_fd)
+/* libseccomp's BPF for ctx, through a memfd (2.5 has no in-memory export). */
+static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **out, size_t *n)
 {
+	int fd = memfd_create("kv-bpf", MFD_CLOEXEC), rc;
+	off_t end;
+
+	*out = NULL;
+	*n = 0;
+	if (fd < 0)
+		return -errno;
+	rc = seccomp_export_bpf(ctx, fd);
+	if (!rc && (end = lseek(fd, 0, SEEK_END)) < 0)
+		rc = -errno;
+	if (!rc && (!end || end % BPF_INSN_SIZE || end / BPF_INSN_SIZE > BPF_MAXINSNS))
+		rc = -E2BIG;
+	if (!rc && !(*out = malloc((size_t)end)))
+		rc = -ENOMEM;
+	if (!rc && pread(fd, *out, (size_t)end, 0) != end)
+		rc = -EIO;
+	if (!rc)
+		*n = (size_t)end / BPF_INSN_SIZE;
+	close(fd);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+struct kv_seccomp_prog {
+	const struct kv_profile *profile; /* for the no-listener fallback */
+	int handoff_sock;
+	struct sock_filter *main, *guard;
+	size_t n_main, n_guard;
+	unsigned int flags; /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW from the profile */
+	bool notify;
+};
+
+void kv_seccomp_prog_free(struct kv_seccomp_prog *prog)
+{
+	if (!prog)
+		return;
+	free(prog->main);
+	free(prog->guard);
+	free(prog);
+}
+
+static int prepare(const struct kv_profile *p, int handoff_sock, bool no_listener,
+		   struct kv_seccomp_prog **out)
+{
+	struct kv_seccomp_prog *prog;
 	struct filters f;
+	int rc;
+
+	*out = NULL;
+	prog = calloc(1, sizeof(*prog));
+	if (!prog)
+		return -ENOMEM;
+	if ((rc = compile(p, handoff_sock, no_listener, &f))) {
+		free(prog);
+		return rc;
+	}
+	prog->profile = p;
+	prog->handoff_sock = handoff_sock;
+	prog->flags = kv_profile_filter_flags(p) &
+		      (SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+	prog->notify = f.notify;
+	rc = export_bpf(f.main, &prog->main, &prog->n_main);
+	if (!rc && f.guard)
+		rc = export_bpf(f.guard, &prog->guard, &prog->n_guard);
+	filters_release(&f);
+	if (rc) {
+		kv_seccomp_prog_free(prog);
+		return rc;
+	}
+	*out = prog;
+	return 0;
+}
+
+int kv_seccomp_prepare(const struct kv_profile *p, int handoff_sock,
+		       struct kv_seccomp_prog **out)
+{
+	return prepare(p, handoff_sock, false, out);
+}
+
+/* seccomp(2) itself, so the listener is exactly this filter's: 0, the
+ * listener fd, or -errno. All threads (TSYNC, failing with ESRCH rather
+ * than a thread id); without TSYNC_ESRCH (kernels < 5.7) the calling thread,
+ * which in the child about to exec is the only one. */
+static int load_bpf(const struct sock_filter *insns, size_t n, unsigned int flags)
+{
+	struct sock_fprog fp = { .len = (unsigned short)n, .filter = (struct sock_filter *)insns };
+	unsigned int sync = SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags | sync, &fp);
+
+	if (rc < 0 && errno == EINVAL)
+		rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp);
+	return rc < 0 ? -errno : (int)rc;
+}
+
+int kv_seccomp_load(const struct kv_seccomp_prog *prog, int *notify_fd)
+{
+	struct kv_seccomp_prog *fallback = NULL;
 	int rc;
 
 	*notify_fd = -1;
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 &&
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
-	if ((rc = compile(p, handoff_sock, &f)))
+	/* the guard first: the main filter may not allow seccomp() itself */
+	if (prog->guard && (rc = load_bpf(prog->guard, prog->n_guard, prog->flags)) < 0)
 		return rc;
-	if (f.guard && (rc = seccomp_load(f.guard)))
-		goto out;
-	if ((rc = seccomp_load(f.main)))
-		goto out;
-	if (f.notify) {
-		*notify_fd = seccomp_notify_fd(f.main);
-		if (*notify_fd < 0)
-			rc = *notify_fd;
+	rc = load_bpf(prog->main, prog->n_main,
+		      prog->flags | (prog->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0));
+	if (rc == -EBUSY && prog->notify) {
+		/* The kernel allows one listener per task and an outer filter (an
+		 * outer kavachos) has it. The launch exec cannot be approved then;
+		 * otherwise the NOTIFY tier is denied outright, as the supervisor's
+		 * default would. */
+		if (kv_profile_launch_exec_supervised(prog->profile))
+			return -EBUSY;
+		kv_warn("seccomp", "a seccomp listener exists already (nested run?): "
+				   "NOTIFY-tier syscalls are denied without asking");
+		if ((rc = prepare(prog->profile, prog->handoff_sock, true, &fallback)))
+			return rc;
+		rc = load_bpf(fallback->main, fallback->n_main, fallback->flags);
+		kv_seccomp_prog_free(fallback);
+		return rc < 0 ? rc : 0;
 	}
-out:
-	filters_release(&f);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (prog->notify)
+		*notify_fd = rc;
+	return 0;
 }
 
-int kv_seccomp_install(const struct kv_profile *p, int *notify_fd)
-{
-	return install(p, -1, notify_fd);
-}
-
-int kv_seccomp_install_handoff(const struct kv_profile *p, int sock)
+int kv_seccomp_load_handoff(const struct kv_seccomp_prog *prog, int sock)
 {
 	int nfd = -1, rc;
 
-	if (sock < 0)
+	if (sock < 0 || sock != prog->handoff_sock)
 		return -EBADF;
-	rc = install(p, sock, &nfd);
+	rc = kv_seccomp_load(prog, &nfd);
 	if (!rc)
 		rc = kv_fd_send(sock, nfd);
 	if (nfd >= 0)
 		close(nfd);
 	close(sock);
+	return rc;
+}
+
+int kv_seccomp_install(const struct kv_profile *p, int *notify_fd)
+{
+	struct kv_seccomp_prog *prog;
+	int rc;
+
+	*notify_fd = -1;
+	if ((rc = kv_seccomp_prepare(p, -1, &prog)))
+		return rc;
+	rc = kv_seccomp_load(prog, notify_fd);
+	kv_seccomp_prog_free(prog);
+	return rc;
+}
+
+int kv_seccomp_install_handoff(const struct kv_profile *p, int sock)
+{
+	struct kv_seccomp_prog *prog;
+	int rc;
+
+	if (sock < 0)
+		return -EBADF;
+	if ((rc = kv_seccomp_prepare(p, sock, &prog))) {
+		close(sock);
+		return rc;
+	}
+	rc = kv_seccomp_load_handoff(prog, sock);
+	kv_seccomp_prog_free(prog);
 	return rc;
 }
 
@@ -190,7 +350,7 @@ int kv_seccomp_export_pfc(const struct kv_profile *p, int fd)
 	char def[48];
 	int rc;
 
-	if ((rc = compile(p, -1, &f)))
+	if ((rc = compile(p, -1, false, &f)))
 		return rc;
 	kv_action_format(kv_profile_default_action(p), def, sizeof(def));
 	dprintf(fd, "#\n# kavachos main filter (default %s)\n", def);
@@ -204,36 +364,21 @@ int kv_seccomp_export_pfc(const struct kv_profile *p, int fd)
 	return rc;
 }
 
-static int bpf_size(scmp_filter_ctx ctx, size_t *insns)
-{
-	int fd = memfd_create("kv-bpf", MFD_CLOEXEC), rc;
-	off_t end;
-
-	if (fd < 0)
-		return -errno;
-	rc = seccomp_export_bpf(ctx, fd);
-	if (!rc) {
-		end = lseek(fd, 0, SEEK_END);
-		if (end < 0)
-			rc = -errno;
-		else
-			*insns = (size_t)end / BPF_INSN_SIZE;
-	}
-	close(fd);
-	return rc;
-}
-
 int kv_seccomp_filter_size(const struct kv_profile *p, size_t *main_insns, size_t *guard_insns)
 {
+	struct sock_filter *insns = NULL;
 	struct filters f;
 	int rc;
 
 	*main_insns = *guard_insns = 0;
-	if ((rc = compile(p, -1, &f)))
+	if ((rc = compile(p, -1, false, &f)))
 		return rc;
-	rc = bpf_size(f.main, main_insns);
-	if (!rc && f.guard)
-		rc = bpf_size(f.guard, guard_insns);
+	rc = export_bpf(f.main, &insns, main_insns);
+	free(insns);
+	if (!rc && f.guard) {
+		rc = export_bpf(f.guard, &insns, guard_insns);
+		free(insns);
+	}
 	filters_release(&f);
 	return rc;
 }

@@ -111,11 +111,12 @@ static bool ask(struct kv_notify *n, const struct seccomp_notif *req, const char
 	/* keys typed before the question must not answer it */
 	tcflush(fd, TCIFLUSH);
 	if (path)
-		dprintf(fd, "\r\nkavachos: agent %u wants %s(\"%s\"). Allow? [y/N] (%us) ", req->pid,
-			name, path, (timeout + 999) / 1000);
+		dprintf(fd, "\r\nkavachos: agent %u wants %s(\"%s\"). Allow? [y/N] (%us) ",
+			req->pid, name, path, (timeout + 999) / 1000);
 	else
-		dprintf(fd, "\r\nkavachos: agent %u wants %s(%#llx, %#llx, %#llx, %#llx). "
-			    "Allow? [y/N] (%us) ",
+		dprintf(fd,
+			"\r\nkavachos: agent %u wants %s(%#llx, %#llx, %#llx, %#llx). "
+			"Allow? [y/N] (%us) ",
 			req->pid, name, (unsigned long long)req->data.args[0],
 			(unsigned long long)req->data.args[1], (unsigned long long)req->data.args[2],
 			(unsigned long long)req->data.args[3], (timeout + 999) / 1000);
@@ -292,7 +293,8 @@ static void *loop(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
-		struct pollfd pfd[2] = { { n->cfg.listener_fd, POLLIN, 0 }, { n->stopfd, POLLIN, 0 } };
+		struct pollfd pfd[2] = { { n->cfg.listener_fd, POLLIN, 0 },
+					 { n->stopfd, POLLIN, 0 } };
 
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)

@@ -18,11 +18,29 @@
  * kv_seccomp_install_handoff there. 0 or -errno. */
 int kv_seccomp_install(const struct kv_profile *p, int *notify_fd);
 
+/* If an outer filter already holds the one listener the kernel allows per
+ * task (a nested run), NOTIFY-tier syscalls are denied outright instead;
+ * profiles that need the launch approval fail with -EBUSY then. */
+
 /* kv_seccomp_install, then sends the listener over the connected AF_UNIX
  * socket sock (kv_fd_send: one byte, with the fd attached when there is one)
  * and closes the listener and sock. For this handoff the filter lets sendmsg
  * through on exactly fd sock when the profile does not allow sendmsg. */
 int kv_seccomp_install_handoff(const struct kv_profile *p, int sock);
+
+/* The same in two steps, so the compile (libseccomp, about 2 ms for a full
+ * profile) can happen in kavachos before it forks the agent, and the child
+ * only runs two seccomp(2) calls. handoff_sock: the fd number the child will
+ * hand the listener over (-1: none). prepare keeps a pointer to p, which must
+ * outlive prog. */
+struct kv_seccomp_prog;
+int kv_seccomp_prepare(const struct kv_profile *p, int handoff_sock,
+		       struct kv_seccomp_prog **out);
+/* In the child, last before execve: like kv_seccomp_install. */
+int kv_seccomp_load(const struct kv_seccomp_prog *prog, int *notify_fd);
+/* Like kv_seccomp_install_handoff; sock must be the prepared handoff_sock. */
+int kv_seccomp_load_handoff(const struct kv_seccomp_prog *prog, int sock);
+void kv_seccomp_prog_free(struct kv_seccomp_prog *prog);
 
 /* SCM_RIGHTS over an AF_UNIX socket: one byte, the fd attached when fd >= 0.
  * kv_fd_recv sets *fd to the received fd (O_CLOEXEC) or -1 for a bare byte;

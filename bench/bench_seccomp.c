@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Syscall cost under no filter, the generated 0xFFFF profile, the read-only
+ * profile (mask 0) and Docker's default profile, in one run. Each profile is
+ * installed in its own forked child. The machine is shared and noisy, so the
+ * configurations take turns: ROUNDS rounds, each measuring every
+ * configuration once; each figure is the best round.
+ *
+ *   getppid   allowed without conditions: the kernel's seccomp action cache
+ *   openat    /dev/null + close; argument-checked under mask 0
+ *   ioctl     FIONREAD on /dev/null: argument-checked (guard filter) in ours
+ *   denied    swapoff("/nonexistent"): refused by every profile
+ *
+ * bench_seccomp [SCALE] [DOCKER_PROFILE]   (SCALE multiplies the loop counts) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "seccomp/seccomp.h"
+
+#define ROUNDS 7
+
+enum op { OP_GETPPID, OP_OPENAT, OP_IOCTL, OP_DENIED, OP_COUNT };
+static const char *const op_names[OP_COUNT] = { "getppid", "openat+close", "ioctl FIONREAD",
+						"denied call" };
+static const long base_iters[OP_COUNT] = { 200000, 50000, 200000, 200000 };
+
+enum cfg { CFG_NONE, CFG_FFFF, CFG_RO, CFG_DOCKER, CFG_COUNT };
+static const char *const cfg_names[CFG_COUNT] = { "no filter", "kavachos 0xFFFF",
+						  "kavachos mask 0", "docker default" };
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double run_op(enum op op, long n)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC), v;
+	double t0, best = 1e30;
+	long i;
+	int r;
+
+	for (r = 0; r < 2; r++) { /* the first pass warms caches up */
+		t0 = now_ns();
+		for (i = 0; i < n; i++) {
+			switch (op) {
+			case OP_GETPPID:
+				syscall(SYS_getppid);
+				break;
+			case OP_OPENAT:
+				close((int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY));
+				break;
+			case OP_IOCTL:
+				ioctl(null, FIONREAD, &v);
+				break;
+			case OP_DENIED:
+				syscall(SYS_swapoff, "/nonexistent");
+				break;
+			default:
+				break;
+			}
+		}
+		t0 = (now_ns() - t0) / n;
+		if (t0 < best)
+			best = t0;
+	}
+	close(null);
+	return best;
+}
+
+/* In a child: install p (if any), measure every op, send the figures back. */
+static int measure(const struct kv_profile *p, double scale, double out[OP_COUNT])
+{
+	int fds[2], status = 0, k;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		double res[OP_COUNT];
+		int nfd = -1;
+
+		close(fds[0]);
+		if (p && kv_seccomp_install(p, &nfd))
+			_exit(1);
+		if (nfd >= 0)
+			close(nfd);
+		for (k = 0; k < OP_COUNT; k++)
+			res[k] = run_op(k, (long)(base_iters[k] * scale));
+		_exit(write(fds[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
+	}
+	close(fds[1]);
+	k = read(fds[0], out, sizeof(double) * OP_COUNT) == (ssize_t)(sizeof(double) * OP_COUNT);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	return k && WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+/* What `kavachos run` spends on seccomp before the agent starts: building
+ * the profile, compiling the filters (kavachos, before the fork), loading
+ * them (the child). */
+static void startup_cost(const struct kv_profile_input *in)
+{
+	const int n = 20;
+	double t0, build, compile, load = 1e30;
+	struct kv_seccomp_prog *prog = NULL;
+	struct kv_profile *p = NULL;
+	char err[256];
+	int i;
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		kv_profile_free(p);
+		p = NULL;
+		if (kv_profile_build(in, &p, err, sizeof(err)))
+			return;
+	}
+	build = (now_ns() - t0) / n;
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		kv_seccomp_prog_free(prog);
+		if (kv_seccomp_prepare(p, -1, &prog))
+			return;
+	}
+	compile = (now_ns() - t0) / n;
+	for (i = 0; i < 10; i++) {
+		int fds[2], status;
+		double t;
+		pid_t pid;
+
+		if (pipe(fds))
+			break;
+		pid = fork();
+		if (pid == 0) {
+			int nfd = -1;
+
+			t = now_ns();
+			if (kv_seccomp_load(prog, &nfd))
+				_exit(1);
+			t = now_ns() - t;
+			_exit(write(fds[1], &t, sizeof(t)) == sizeof(t) ? 0 : 1);
+		}
+		close(fds[1]);
+		if (read(fds[0], &t, sizeof(t)) == sizeof(t) && t < load)
+			load = t;
+		close(fds[0]);
+		waitpid(pid, &status, 0);
+	}
+	printf("\nstartup (0xFFFF): profile build %.0f us, filter compile %.0f us (before the "
+	       "fork), load %.0f us (in the child)\n",
+	       build / 1e3, compile / 1e3, load / 1e3);
+	kv_seccomp_prog_free(prog);
+	kv_profile_free(p);
+}
+
+int main(int argc, char **argv)
+{
+	const char *docker = argc > 2 ? argv[2] : "/work/shared/peers/docker-default-seccomp.json";
+	double scale = argc > 1 ? atof(argv[1]) : 1.0, res[CFG_COUNT][OP_COUNT];
+	struct kv_profile_input ffff_in = { .trust_mask = 0xFFFF, .depth = 1 };
+	struct kv_profile_input ro_in = { .trust_mask = 0, .depth = 1 };
+	struct kv_profile *prof[CFG_COUNT] = { 0 };
+	size_t main_insns, guard_insns;
+	char err[512];
+	int c, k, r;
+
+	if (scale <= 0)
+		scale = 1.0;
+	if (kv_profile_build(&ffff_in, &prof[CFG_FFFF], err, sizeof(err)) ||
+	    kv_profile_build(&ro_in, &prof[CFG_RO], err, sizeof(err)) ||
+	    kv_profile_from_oci_file(docker, &prof[CFG_DOCKER], err, sizeof(err))) {
+		fprintf(stderr, "bench_seccomp: %s\n", err);
+		return 1;
+	}
+	for (c = 0; c < CFG_COUNT; c++)
+		for (k = 0; k < OP_COUNT; k++)
+			res[c][k] = 1e30;
+	for (r = 0; r < ROUNDS; r++) {
+		for (c = 0; c < CFG_COUNT; c++) {
+			double one[OP_COUNT];
+
+			if (measure(prof[c], scale, one)) {
+				fprintf(stderr, "bench_seccomp: %s: measurement failed\n",
+					cfg_names[c]);
+				return 1;
+			}
+			for (k = 0; k < OP_COUNT; k++)
+				if (one[k] < res[c][k])
+					res[c][k] = one[k];
+		}
+	}
+	printf("seccomp syscall cost, best of %d interleaved rounds (ns per call)\n\n", ROUNDS);
+	printf("%-18s %14s %14s %16s %14s   filter (BPF insns)\n", "", op_names[0], op_names[1],
+	       op_names[2], op_names[3]);
+	for (c = 0; c < CFG_COUNT; c++) {
+		printf("%-18s", cfg_names[c]);
+		for (k = 0; k < OP_COUNT; k++)
+			printf(" %*.1f", k == 2 ? 16 : 14, res[c][k]);
+		if (prof[c] && !kv_seccomp_filter_size(prof[c], &main_insns, &guard_insns)) {
+			printf("   %zu", main_insns);
+			if (guard_insns)
+				printf(" + %zu guard", guard_insns);
+		}
+		printf("\n");
+	}
+	printf("\nratios against no filter (allowed-call goal: <= 1.10x, and not slower than "
+	       "docker)\n");
+	for (c = CFG_FFFF; c < CFG_COUNT; c++) {
+		printf("%-18s", cfg_names[c]);
+		for (k = 0; k < OP_COUNT; k++)
+			printf(" %*.2fx", k == 2 ? 15 : 13, res[c][k] / res[CFG_NONE][k]);
+		printf("\n");
+	}
+	printf("%-18s", "0xFFFF / docker");
+	for (k = 0; k < OP_COUNT; k++)
+		printf(" %*.2fx", k == 2 ? 15 : 13, res[CFG_FFFF][k] / res[CFG_DOCKER][k]);
+	printf("\n");
+	startup_cost(&ffff_in);
+	for (c = 0; c < CFG_COUNT; c++)
+		kv_profile_free(prof[c]);
+	return 0;
+}

@@ -1,0 +1,1005 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* BPF-LSM enforcement of files, exec and process operations, per session.
+ *
+ * Loaded only where the feature probe found BPF-LSM working (the loader
+ * skips objects named lsm* elsewhere). Every hook starts with the same
+ * one ancestor-cgroup lookup as the other hook groups: a task outside the
+ * sessions is allowed at once and pays nothing else.
+ *
+ * Files: decisions use inode identity (kv_lsm.h): the object's dentry
+ * chain is walked up to its filesystem's root and the flags of every
+ * ancestor listed in kv_lsm_inodes are OR'ed. Secrets (and anything
+ * beneath them, whatever it is called later) cannot be opened, linked,
+ * renamed, removed or changed; writes need a write root above the object.
+ * Secret name patterns (".env", "*.pem") are matched on the final name.
+ *
+ * Process: ptrace, signals, mount, bpf(), module loading, AF_UNIX connects
+ * (where the kernel has no cgroup/connect_unix) and, with the gate valve,
+ * fork. Every denial returns EACCES (files) or EPERM, is counted in the
+ * session's violation class and streamed as a KV_EV_LSM_DENY event. */
+#include "kv_common.bpf.h"
+#include "kv_egress.h"
+#include "kv_lsm.h"
+
+#define EACCES 13
+#define AF_UNIX 1
+#define FMODE_WRITE 0x2
+#define CLONE_THREAD 0x00010000
+#define PTRACE_MODE_ATTACH 0x02
+#define PROC_SUPER_MAGIC 0x9fa0
+#define PIPEFS_MAGIC 0x50495045
+#define SOCKFS_MAGIC 0x534F434B
+#define ANON_INODE_FS_MAGIC 0x09041934
+#define UNIX_PATH_MAX 108
+#define SUN_PATH_OFF 2
+
+/* internal: the walk reached the filesystem's root (not too deep) */
+#define WALK_ROOT (1u << 31)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KV_MAX_SESSIONS);
+	__type(key, __u64);
+	__type(value, struct kv_lsm_conf);
+} kv_lsm_conf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KV_LSM_DEF_INODES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct kv_lsm_ikey);
+	__type(value, struct kv_lsm_ival);
+} kv_lsm_inodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KV_LSM_DEF_NAMES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct kv_lsm_nkey);
+	__type(value, struct kv_lsm_ival);
+} kv_lsm_names SEC(".maps");
+
+/* The egress object's AF_UNIX allowlist (kv_egress.h), shared by name: on
+ * kernels without cgroup/connect_unix this object judges Unix connects. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, KV_EGRESS_DEF_UNIX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct kv_egress_ukey);
+	__type(value, struct kv_egress_uval);
+} kv_egress_unix SEC(".maps");
+
+/* Kernels before 6.1 kept the ancestors' ids instead of pointers. */
+struct cgroup___old {
+	int level;
+	__u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+/* ---- sessions of other tasks ---------------------------------------- */
+
+/* The session id of any task: its default-hierarchy cgroup's ancestor at
+ * kv_session_level, as bpf_get_current_ancestor_cgroup_id gives for the
+ * current one. 0 when the task sits above that level. */
+static __always_inline __u64 task_session(struct task_struct *t)
+{
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	__u32 lvl = kv_session_level;
+	struct cgroup *anc = 0;
+	__u64 id = 0, off;
+	int level;
+
+	if (!cg || lvl > 4096)
+		return 0;
+	level = BPF_CORE_READ(cg, level);
+	if (level < (int)lvl)
+		return 0;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		off = bpf_core_field_offset(struct cgroup, ancestors);
+		if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg + off + lvl * sizeof(anc)))
+			return 0;
+		return BPF_CORE_READ(anc, kn, id);
+	}
+	off = bpf_core_field_offset(struct cgroup___old, ancestor_ids);
+	if (bpf_probe_read_kernel(&id, sizeof(id), (void *)cg + off + lvl * sizeof(id)))
+		return 0;
+	return id;
+}
+
+/* The task a /proc inode belongs to (its struct pid's first task). */
+static __always_inline struct task_struct *proc_task(struct inode *inode)
+{
+	struct proc_inode *pi =
+		(void *)inode - bpf_core_field_offset(struct proc_inode, vfs_inode);
+	struct hlist_node *first;
+	struct pid *pid;
+
+	pid = BPF_CORE_READ(pi, pid);
+	if (!pid)
+		return 0;
+	first = BPF_CORE_READ(pid, tasks[0].first); /* PIDTYPE_PID */
+	if (!first)
+		return 0;
+	return (void *)first - bpf_core_field_offset(struct task_struct, pid_links);
+}
+
+/* ---- denial events --------------------------------------------------- */
+
+struct lsm_deny {
+	__u32 cls;
+	__u32 hook;
+	__s32 err;
+	bool quiet; /* refuse without counting: probes, not attempts */
+	__u64 target;
+	/* what the event's path shows, the first one set: */
+	struct vfsmount *mnt; /* with dentry: full path; without: within its fs */
+	struct dentry *dentry;
+	const char *kstr;         /* a kernel string */
+	const __u8 *unix_path;    /* a kv_egress_ukey path (abstract: 0, len, name) */
+	struct task_struct *task; /* a task's comm */
+};
+
+/* The event is reserved with 2 * KV_PATH_LEN bytes of scratch behind it:
+ * the path is assembled there right to left, then copied into e->path.
+ * (Event-private scratch: no per-CPU buffer another program could share.) */
+#define EV_SCRATCH (2 * KV_PATH_LEN)
+#define PMASK (KV_PATH_LEN - 1)
+
+struct path_ctx {
+	char *scratch;
+	struct dentry *d;
+	struct mount *mnt; /* NULL: stop at the filesystem's root */
+	struct dentry *mroot;
+	__u32 r; /* the path starts at scratch[r] */
+};
+
+/* One component per call (bpf_loop: verified once, whatever the depth). */
+static long path_step(__u32 i, struct path_ctx *p)
+{
+	struct dentry *d = p->d, *parent;
+	struct mount *mnt = p->mnt, *mp;
+	const unsigned char *name;
+	__u32 len, r = p->r;
+
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == p->mroot || d == parent) {
+		/* at the root of a mount: continue at its mountpoint */
+		if (!mnt)
+			return 1;
+		mp = BPF_CORE_READ(mnt, mnt_parent);
+		if (!mp || mp == mnt)
+			return 1;
+		p->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		p->mnt = mp;
+		p->mroot = BPF_CORE_READ(mp, mnt.mnt_root);
+		return 0;
+	}
+	len = BPF_CORE_READ(d, d_name.len);
+	name = BPF_CORE_READ(d, d_name.name);
+	if (len + 1 > r)
+		return 1; /* the rest does not fit: the path starts mid-way */
+	r -= len;
+	bpf_probe_read_kernel(&p->scratch[r & PMASK], len & PMASK, name);
+	r -= 1;
+	p->scratch[r & PMASK] = '/';
+	p->r = r;
+	p->d = parent;
+	return 0;
+}
+
+static __always_inline void path_fill(char *out, char *scratch, struct vfsmount *vmnt,
+				      struct dentry *d)
+{
+	struct path_ctx p = { .scratch = scratch, .d = d, .r = KV_PATH_LEN - 1 };
+
+	if (vmnt) {
+		p.mnt = (void *)vmnt - bpf_core_field_offset(struct mount, mnt);
+		p.mroot = BPF_CORE_READ(vmnt, mnt_root);
+	}
+	scratch[PMASK] = 0;
+	bpf_loop(KV_LSM_PATH_DEPTH, path_step, &p, 0);
+	if (p.r == KV_PATH_LEN - 1) {
+		p.r -= 1;
+		scratch[PMASK - 1] = '/';
+	}
+	bpf_probe_read_kernel_str(out, KV_PATH_LEN, &scratch[p.r & PMASK]);
+}
+
+static __always_inline void unix_path_fill(char *out, const __u8 *p)
+{
+	int i;
+
+	if (p[0]) {
+		bpf_probe_read_kernel_str(out, KV_PATH_LEN, p);
+		return;
+	}
+	/* abstract: 0, length, name -> "@name" */
+	out[0] = '@';
+	for (i = 1; i < KV_EGRESS_UNIX_PATH - 1; i++)
+		out[i] = p[i + 1];
+	out[KV_EGRESS_UNIX_PATH - 1] = 0;
+}
+
+/* Count the violation (moves the gate valve), stream the event unless
+ * rate limited, and return the errno for the hook. */
+static __always_inline int deny(__u64 session, struct kv_session *s, struct lsm_deny *w)
+{
+	struct kv_session_state *st;
+	struct kv_ev_lsm *e;
+	char *scratch;
+
+	if (w->quiet)
+		return -w->err;
+	st = kv_violation(session, s, w->cls);
+	if (!st || !kv_rate_allow(s, st, bpf_ktime_get_boot_ns()))
+		return -w->err;
+	e = kv_event_reserve(st, sizeof(*e) + EV_SCRATCH);
+	if (!e)
+		return -w->err;
+	kv_fill_hdr(&e->hdr, KV_EV_LSM_DENY, sizeof(*e), session, w->cls);
+	e->hook = w->hook;
+	e->err = w->err;
+	e->target = w->target;
+	__builtin_memset(e->path, 0, sizeof(e->path));
+	scratch = (char *)(e + 1);
+	if (w->dentry)
+		path_fill(e->path, scratch, w->mnt, w->dentry);
+	else if (w->kstr)
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), w->kstr);
+	else if (w->unix_path)
+		unix_path_fill(e->path, w->unix_path);
+	else if (w->task) {
+		struct task_struct *t = w->task;
+
+		BPF_CORE_READ_STR_INTO(&e->path, t, comm);
+	}
+	bpf_ringbuf_submit(e, 0);
+	return -w->err;
+}
+
+static __always_inline __u32 lsm_gate(__u64 session, struct kv_session *s)
+{
+	if (!(s->flags & KV_SF_ENFORCE_GATE))
+		return KV_GATE_OPEN;
+	return kv_gate_state(session);
+}
+
+/* ---- inode identity -------------------------------------------------- */
+
+struct walk_ctx {
+	struct kv_lsm_ikey k;
+	struct dentry *d;
+	__u32 acc;
+};
+
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	struct kv_lsm_ikey k = w->k;
+	struct dentry *d = w->d, *p;
+	struct kv_lsm_ival *v;
+
+	k.ino = BPF_CORE_READ(d, d_inode, i_ino);
+	v = bpf_map_lookup_elem(&kv_lsm_inodes, &k);
+	if (v) {
+		w->acc |= v->flags;
+		if (w->acc & KV_LSM_I_SECRET) {
+			w->acc |= WALK_ROOT;
+			return 1;
+		}
+	}
+	p = BPF_CORE_READ(d, d_parent);
+	if (!p || p == d) {
+		w->acc |= WALK_ROOT;
+		return 1;
+	}
+	w->d = p;
+	return 0;
+}
+
+/* OR of the kv_lsm_inodes flags of d and its ancestors, plus WALK_ROOT when
+ * the walk reached the filesystem's root (a deeper tree is judged as
+ * unknown: refused). Stops early at a secret. */
+static __always_inline __u32 chain_flags(__u64 session, struct dentry *d)
+{
+	struct walk_ctx w = { .d = d };
+
+	w.k.session = session;
+	w.k.dev = BPF_CORE_READ(d, d_sb, s_dev);
+	bpf_loop(KV_LSM_MAX_DEPTH, walk_step, &w, 0);
+	return w.acc;
+}
+
+static __always_inline char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+struct name_ctx {
+	char head[KV_LSM_NAME_LEN]; /* first n bytes of the name, folded */
+	char tail[KV_LSM_NAME_LEN]; /* last n bytes, folded */
+	__u32 n;
+	__s32 first; /* first dot in head after position 0, or -1 */
+	__s32 last;  /* last dot in tail, or -1 */
+	__u32 cut;   /* key_fill: head[0..cut), or tail[from..n) if from_tail */
+	__u32 from;
+	__u32 from_tail;
+	struct kv_lsm_nkey k;
+};
+
+/* Byte loops as bpf_loop callbacks: verified once, not per byte. */
+static long name_scan(__u32 i, struct name_ctx *c)
+{
+	__u32 j = i & (KV_LSM_NAME_LEN - 1);
+
+	if (i >= c->n)
+		return 1;
+	c->head[j] = lower(c->head[j]);
+	c->tail[j] = lower(c->tail[j]);
+	if (c->first < 0 && j > 0 && c->head[j] == '.')
+		c->first = j;
+	if (c->tail[j] == '.')
+		c->last = j;
+	return 0;
+}
+
+static long key_fill(__u32 i, struct name_ctx *c)
+{
+	__u32 j = i & (KV_LSM_NAME_LEN - 1), src = c->from + j;
+
+	if (c->from_tail)
+		c->k.name[j] = src < c->n ? c->tail[src & (KV_LSM_NAME_LEN - 1)] : 0;
+	else
+		c->k.name[j] = j < c->cut ? c->head[j] : 0;
+	return 0;
+}
+
+/* The final name against the session's patterns, ASCII case folded:
+ * exact (which may also exempt a name: "cacert.pem" is public); "NAME.*"
+ * with NAME the name up to its first dot (a leading dot belongs to NAME);
+ * "*.EXT" with EXT what follows its last dot. */
+static __noinline bool name_secret(__u64 session, struct dentry *d)
+{
+	struct name_ctx c = { .first = -1, .last = -1 };
+	const unsigned char *name;
+	struct kv_lsm_ival *v;
+	__u32 len, n;
+
+	len = BPF_CORE_READ(d, d_name.len);
+	name = BPF_CORE_READ(d, d_name.name);
+	if (!len || !name)
+		return false;
+	n = len < KV_LSM_NAME_LEN ? len : KV_LSM_NAME_LEN;
+	barrier_var(n);
+	if (n > KV_LSM_NAME_LEN)
+		return false;
+	if (bpf_probe_read_kernel(c.head, n, name) ||
+	    bpf_probe_read_kernel(c.tail, n, name + (len - n)))
+		return false;
+	c.n = n;
+	c.k.session = session;
+	bpf_loop(KV_LSM_NAME_LEN, name_scan, &c, 0);
+	if (len < KV_LSM_NAME_LEN) {
+		c.k.kind = KV_LSM_N_EXACT;
+		__builtin_memcpy(c.k.name, c.head, sizeof(c.k.name));
+		v = bpf_map_lookup_elem(&kv_lsm_names, &c.k);
+		if (v) /* an exact entry decides: secret, or a public exception */
+			return !(v->flags & KV_LSM_I_PUBLIC);
+	}
+	if (c.first > 0) {
+		c.k.kind = KV_LSM_N_PREFIX;
+		c.cut = c.first;
+		bpf_loop(KV_LSM_NAME_LEN, key_fill, &c, 0);
+		if (bpf_map_lookup_elem(&kv_lsm_names, &c.k))
+			return true;
+	}
+	/* an extension longer than the last KV_LSM_NAME_LEN bytes matches nothing */
+	if (c.last < 0 || c.last + 1 >= (int)n)
+		return false;
+	c.k.kind = KV_LSM_N_SUFFIX;
+	c.from = c.last + 1;
+	c.from_tail = 1;
+	bpf_loop(KV_LSM_NAME_LEN, key_fill, &c, 0);
+	return bpf_map_lookup_elem(&kv_lsm_names, &c.k) != 0;
+}
+
+static __always_inline bool readonly(struct kv_session *s, struct kv_lsm_conf *c)
+{
+	return (s->flags & KV_SF_READONLY) || (c && (c->flags & KV_LSM_C_NO_WRITE));
+}
+
+static __always_inline bool write_ok(struct kv_session *s, struct kv_lsm_conf *c, __u32 acc)
+{
+	if (readonly(s, c))
+		return acc & KV_LSM_I_DEVICE;
+	if (c && (c->flags & KV_LSM_C_WRITE_ROOTS))
+		return acc & (KV_LSM_I_WRITE | KV_LSM_I_DEVICE);
+	return true;
+}
+
+/* The file rules for an object (or, for creation, its new parent):
+ * true when allowed. */
+static __always_inline bool file_allowed(__u64 session, struct kv_session *s,
+					 struct kv_lsm_conf *c, struct dentry *d, bool write,
+					 bool check_name)
+{
+	__u32 acc;
+
+	if (lsm_gate(session, s) >= KV_GATE_LOCKED)
+		return false;
+	if (!c)
+		return !(write && readonly(s, c));
+	acc = chain_flags(session, d);
+	if (!(acc & WALK_ROOT) || (acc & KV_LSM_I_SECRET))
+		return false;
+	if (check_name && (c->flags & KV_LSM_C_NAMES) && name_secret(session, d))
+		return false;
+	return !write || write_ok(s, c, acc);
+}
+
+static __always_inline int file_deny(__u64 session, struct kv_session *s, __u32 hook,
+				     struct vfsmount *mnt, struct dentry *d)
+{
+	struct lsm_deny w = {
+		.cls = KV_CLASS_FILE,
+		.hook = hook,
+		.err = EACCES,
+		.target = BPF_CORE_READ(d, d_inode, i_ino),
+		.mnt = mnt,
+		.dentry = d,
+	};
+
+	return deny(session, s, &w);
+}
+
+/* ---- file hooks ------------------------------------------------------ */
+
+/* /proc/<pid>/environ and mem of a task outside the session are secrets;
+ * /proc writes go only to the session's own tasks. 1 = allow, 0 = deny,
+ * -1 = judge as any other file. */
+static __always_inline int proc_rule(__u64 session, struct kv_session *s, struct kv_lsm_conf *c,
+				     struct inode *inode, struct dentry *d, bool write)
+{
+	struct task_struct *t = proc_task(inode);
+	char name[8] = {};
+	__u32 len;
+	bool own;
+
+	if (!t)
+		return -1; /* /proc/sys & co: not a task's file */
+	own = task_session(t) == session;
+	len = BPF_CORE_READ(d, d_name.len);
+	if (!own && (len == 7 || len == 3)) {
+		bpf_probe_read_kernel(name, len & 7, BPF_CORE_READ(d, d_name.name));
+		if ((len == 7 && name[0] == 'e' && name[1] == 'n' && name[2] == 'v' &&
+		     name[3] == 'i' && name[4] == 'r' && name[5] == 'o' && name[6] == 'n') ||
+		    (len == 3 && name[0] == 'm' && name[1] == 'e' && name[2] == 'm'))
+			return 0;
+	}
+	if (!write)
+		return 1;
+	return own && !readonly(s, c) && lsm_gate(session, s) < KV_GATE_LOCKED;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(kv_file_open, struct file *file)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct kv_lsm_conf *c;
+	struct inode *inode;
+	struct dentry *d;
+	unsigned long magic;
+	bool write;
+	int r;
+
+	if (!session || !s)
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	/* reopened pipes and sockets (/proc/self/fd/N, /dev/stdout): no path */
+	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC)
+		return 0;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
+	d = BPF_CORE_READ(file, f_path.dentry);
+	write = BPF_CORE_READ(file, f_mode) & FMODE_WRITE;
+	if (magic == PROC_SUPER_MAGIC) {
+		r = proc_rule(session, s, c, inode, d, write);
+		if (r == 1)
+			return 0;
+		if (r == 0)
+			return file_deny(session, s, KV_LSM_FILE_OPEN, BPF_CORE_READ(file, f_path.mnt), d);
+	}
+	if (file_allowed(session, s, c, d, write, true))
+		return 0;
+	return file_deny(session, s, KV_LSM_FILE_OPEN, BPF_CORE_READ(file, f_path.mnt), d);
+}
+
+/* Creation (open O_CREAT, mknod, mkdir, symlink): judged on the parent. */
+static __always_inline int judge_create(const struct path *dir, struct dentry *dentry)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct kv_lsm_conf *c;
+	struct dentry *pd;
+
+	if (!session || !s)
+		return 0;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
+	pd = BPF_CORE_READ(dir, dentry);
+	if (file_allowed(session, s, c, pd, true, false))
+		return 0;
+	return file_deny(session, s, KV_LSM_INODE_CREATE, BPF_CORE_READ(dir, mnt), dentry);
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(kv_path_mknod, const struct path *dir, struct dentry *dentry)
+{
+	return judge_create(dir, dentry);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(kv_path_mkdir, const struct path *dir, struct dentry *dentry)
+{
+	return judge_create(dir, dentry);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(kv_path_symlink, const struct path *dir, struct dentry *dentry)
+{
+	return judge_create(dir, dentry);
+}
+
+/* A change to an existing object: unlink, rmdir, truncate, chmod, chown. */
+static __always_inline int judge_change(struct vfsmount *mnt, struct dentry *d, __u32 hook)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct kv_lsm_conf *c;
+
+	if (!session || !s)
+		return 0;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
+	if (file_allowed(session, s, c, d, true, true))
+		return 0;
+	return file_deny(session, s, hook, mnt, d);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(kv_path_unlink, const struct path *dir, struct dentry *dentry)
+{
+	return judge_change(BPF_CORE_READ(dir, mnt), dentry, KV_LSM_INODE_UNLINK);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(kv_path_rmdir, const struct path *dir, struct dentry *dentry)
+{
+	return judge_change(BPF_CORE_READ(dir, mnt), dentry, KV_LSM_INODE_UNLINK);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(kv_path_trunc, const struct path *path)
+{
+	return judge_change(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry),
+			    KV_LSM_PATH_TRUNCATE);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(kv_path_chmod, const struct path *path)
+{
+	return judge_change(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry),
+			    KV_LSM_HOOK_SETATTR);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(kv_path_chown, const struct path *path)
+{
+	return judge_change(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry),
+			    KV_LSM_HOOK_SETATTR);
+}
+
+/* The dentry is the second argument both before 6.3 (user_namespace *)
+ * and after (mnt_idmap *); there is no vfsmount: the event path is
+ * relative to the object's filesystem. */
+SEC("lsm/inode_setxattr")
+int BPF_PROG(kv_setxattr, void *idmap, struct dentry *dentry)
+{
+	return judge_change(0, dentry, KV_LSM_HOOK_XATTR);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(kv_rmxattr, void *idmap, struct dentry *dentry)
+{
+	return judge_change(0, dentry, KV_LSM_HOOK_XATTR);
+}
+
+/* A new name for an existing inode: the old one must not be a secret (a
+ * hard link would carry it out under another name), the new parent must
+ * be writable. */
+SEC("lsm/path_link")
+int BPF_PROG(kv_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct kv_lsm_conf *c;
+	struct vfsmount *mnt;
+
+	if (!session || !s)
+		return 0;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
+	mnt = BPF_CORE_READ(new_dir, mnt);
+	if (!file_allowed(session, s, c, old_dentry, false, true))
+		return file_deny(session, s, KV_LSM_INODE_LINK, mnt, old_dentry);
+	if (!file_allowed(session, s, c, BPF_CORE_READ(new_dir, dentry), true, false))
+		return file_deny(session, s, KV_LSM_INODE_LINK, mnt, new_dentry);
+	return 0;
+}
+
+/* The moved object leaves its parent (a change to it) and lands in the
+ * new parent (a creation there); an overwritten or exchanged target is
+ * changed too. */
+SEC("lsm/path_rename")
+int BPF_PROG(kv_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct kv_lsm_conf *c;
+	struct vfsmount *mnt;
+
+	if (!session || !s)
+		return 0;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
+	mnt = BPF_CORE_READ(old_dir, mnt);
+	if (!file_allowed(session, s, c, old_dentry, true, true))
+		return file_deny(session, s, KV_LSM_INODE_RENAME, mnt, old_dentry);
+	if (!file_allowed(session, s, c, BPF_CORE_READ(new_dir, dentry), true, false))
+		return file_deny(session, s, KV_LSM_INODE_RENAME, mnt, new_dentry);
+	if (BPF_CORE_READ(new_dentry, d_inode) &&
+	    !file_allowed(session, s, c, new_dentry, true, true))
+		return file_deny(session, s, KV_LSM_INODE_RENAME, mnt, new_dentry);
+	return 0;
+}
+
+/* ---- exec ------------------------------------------------------------ */
+
+/* Runs for every file the kernel is about to execute: the binary, and
+ * again for a script's interpreter (binfmt_script/binfmt_misc swap it
+ * into bprm->file and search the handlers again), so both must pass. The
+ * file judged is the one opened, whatever name led to it: memfd,
+ * execveat(fd), /proc/self/fd/N and symlinks all land here. */
+SEC("lsm/bprm_check_security")
+int BPF_PROG(kv_bprm_check, struct linux_binprm *bprm)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct kv_lsm_conf *c;
+	struct file *f;
+	struct dentry *d;
+	__u32 tgid, acc;
+
+	if (!session || !s)
+		return 0;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
+	f = BPF_CORE_READ(bprm, file);
+	d = BPF_CORE_READ(f, f_path.dentry);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (lsm_gate(session, s) >= KV_GATE_CRACKED)
+		goto deny;
+	/* strict exec: only the launch itself (before it has committed) */
+	if ((s->flags & KV_SF_STRICT_EXEC) &&
+	    (!c || c->launch_tgid != tgid || c->launched))
+		goto deny;
+	/* fileless: memfd, O_TMPFILE, deleted files have no name to judge */
+	if (!BPF_CORE_READ(f, f_inode, i_nlink) &&
+	    !(c && (c->flags & KV_LSM_C_FILELESS_EXEC)))
+		goto deny;
+	if (c && (c->flags & KV_LSM_C_EXEC_ALLOW)) {
+		acc = chain_flags(session, d);
+		if (!(acc & WALK_ROOT) || !(acc & KV_LSM_I_EXEC) || (acc & KV_LSM_I_SECRET))
+			goto deny;
+	}
+	return 0;
+deny: {
+	struct lsm_deny w = {
+		.cls = KV_CLASS_EXEC,
+		.hook = KV_LSM_BPRM_CHECK,
+		.err = EPERM,
+		.target = BPF_CORE_READ(f, f_inode, i_ino),
+		.mnt = BPF_CORE_READ(f, f_path.mnt),
+		.dentry = d,
+	};
+
+	return deny(session, s, &w);
+}
+}
+
+/* The launch exec has passed the point of no return: from now on strict
+ * exec refuses every exec of the session. */
+SEC("lsm/bprm_committed_creds")
+int BPF_PROG(kv_bprm_commit, struct linux_binprm *bprm)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct kv_lsm_conf *c;
+
+	if (!session || !s)
+		return 0;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
+	if (c && c->launch_tgid == (__u32)(bpf_get_current_pid_tgid() >> 32))
+		c->launched = 1;
+	return 0;
+}
+
+/* ---- processes ------------------------------------------------------- */
+
+static __always_inline int proc_deny(__u64 session, struct kv_session *s, __u32 hook,
+				     __u64 target, struct task_struct *t, bool quiet)
+{
+	struct lsm_deny w = {
+		.cls = KV_CLASS_PROCESS,
+		.hook = hook,
+		.err = EPERM,
+		.quiet = quiet,
+		.target = target,
+		.task = t,
+	};
+
+	return deny(session, s, &w);
+}
+
+/* Attach (ptrace, process_vm_*, pidfd_getfd) to a task outside the session
+ * is a violation; read-mode checks (/proc/<pid>/fd, exe, maps of others,
+ * which ps and top make in passing) are refused without counting. */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(kv_ptrace, struct task_struct *child, unsigned int mode)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+
+	if (!session || !s || task_session(child) == session)
+		return 0;
+	return proc_deny(session, s, KV_LSM_PTRACE, BPF_CORE_READ(child, tgid), child,
+			 !(mode & PTRACE_MODE_ATTACH));
+}
+
+/* target = pid | signal << 32. Signal 0 (an existence probe, answered by
+ * ESRCH before this hook anyway) is refused without counting. */
+SEC("lsm/task_kill")
+int BPF_PROG(kv_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred)
+{
+	struct kv_session *s = 0;
+	__u64 session;
+
+	if (cred)
+		return 0; /* USB async I/O completion: not sent by current */
+	session = kv_current_session(&s);
+	if (!session || !s || task_session(p) == session)
+		return 0;
+	return proc_deny(session, s, KV_LSM_TASK_KILL,
+			 (__u32)BPF_CORE_READ(p, tgid) | ((__u64)(__u32)sig << 32), p, sig == 0);
+}
+
+/* The gate valve's THROTTLED step: no new processes; threads still start
+ * (a runtime must not hang on a refused thread). */
+SEC("lsm/task_alloc")
+int BPF_PROG(kv_task_alloc, struct task_struct *task, unsigned long clone_flags)
+{
+	struct kv_session *s = 0;
+	__u64 session;
+
+	if (clone_flags & CLONE_THREAD)
+		return 0;
+	session = kv_current_session(&s);
+	if (!session || !s || lsm_gate(session, s) < KV_GATE_THROTTLED)
+		return 0;
+	return proc_deny(session, s, KV_LSM_TASK_ALLOC, clone_flags, 0, false);
+}
+
+static __always_inline int path_deny(__u64 session, struct kv_session *s, __u32 hook,
+				     __u64 target, struct vfsmount *mnt, struct dentry *d)
+{
+	struct lsm_deny w = {
+		.cls = KV_CLASS_PROCESS,
+		.hook = hook,
+		.err = EPERM,
+		.target = target,
+		.mnt = mnt,
+		.dentry = d,
+	};
+
+	return deny(session, s, &w);
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(kv_sb_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+
+	if (!session || !s)
+		return 0;
+	return path_deny(session, s, KV_LSM_SB_MOUNT, flags, BPF_CORE_READ(path, mnt),
+			 BPF_CORE_READ(path, dentry));
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(kv_move_mount, const struct path *from_path, const struct path *to_path)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+
+	if (!session || !s)
+		return 0;
+	return path_deny(session, s, KV_LSM_MOVE_MOUNT, 0, BPF_CORE_READ(to_path, mnt),
+			 BPF_CORE_READ(to_path, dentry));
+}
+
+SEC("lsm/sb_umount")
+int BPF_PROG(kv_sb_umount, struct vfsmount *mnt, int flags)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+
+	if (!session || !s)
+		return 0;
+	return path_deny(session, s, KV_LSM_SB_UMOUNT, flags, mnt, BPF_CORE_READ(mnt, mnt_root));
+}
+
+/* Every bpf() command: maps and programs are the enforcement itself. */
+SEC("lsm/bpf")
+int BPF_PROG(kv_bpf, int cmd)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+
+	if (!session || !s)
+		return 0;
+	return proc_deny(session, s, KV_LSM_BPF, (__u32)cmd, 0, false);
+}
+
+SEC("lsm/kernel_module_request")
+int BPF_PROG(kv_kmod_req, char *kmod_name)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct lsm_deny w = {
+		.cls = KV_CLASS_PROCESS,
+		.hook = KV_LSM_KMOD,
+		.err = EPERM,
+		.kstr = kmod_name,
+	};
+
+	if (!session || !s)
+		return 0;
+	return deny(session, s, &w);
+}
+
+/* Kernel code and policy from a file (finit_module, kexec, IMA policy);
+ * firmware a driver loads on the agent's behalf stays allowed. */
+SEC("lsm/kernel_read_file")
+int BPF_PROG(kv_kread_file, struct file *file, enum kernel_read_file_id id)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+
+	if (!session || !s || id == bpf_core_enum_value(enum kernel_read_file_id, READING_FIRMWARE))
+		return 0;
+	return path_deny(session, s, KV_LSM_KMOD, id, BPF_CORE_READ(file, f_path.mnt),
+			 BPF_CORE_READ(file, f_path.dentry));
+}
+
+/* The same from memory (init_module, kexec_load). */
+SEC("lsm/kernel_load_data")
+int BPF_PROG(kv_kload_data, enum kernel_load_data_id id)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+
+	if (!session || !s || id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_FIRMWARE))
+		return 0;
+	return proc_deny(session, s, KV_LSM_KMOD, id, 0, false);
+}
+
+/* ---- AF_UNIX, where the kernel has no cgroup/connect_unix --------------- */
+
+/* 1 if the kernel-form path has a ".." component (a prefix entry must not
+ * be escaped with /allowed/dir/../../elsewhere). As in egress.bpf.c. */
+static __always_inline int has_dotdot(const __u8 *p)
+{
+	int i;
+
+	for (i = 0; i < UNIX_PATH_MAX - 1; i++) {
+		if (!p[i])
+			break;
+		if (p[i] == '.' && p[i + 1] == '.' && (i == 0 || p[i - 1] == '/') &&
+		    (i + 2 >= UNIX_PATH_MAX || p[i + 2] == '/' || p[i + 2] == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The egress allowlist (kv_egress_unix) for a sockaddr_un in kernel memory;
+ * the same key and gate rules as egress.bpf.c's judge_unix. */
+static __always_inline int judge_unix(__u64 session, struct kv_session *s, const void *addr,
+				      int addrlen, __u32 hook)
+{
+	struct kv_egress_ukey key = {};
+	struct kv_egress_uval *v;
+	const char *src;
+	__u32 n, gate;
+	char c0 = 0;
+
+	if (addrlen <= SUN_PATH_OFF)
+		goto deny;
+	n = addrlen - SUN_PATH_OFF;
+	if (n > UNIX_PATH_MAX)
+		n = UNIX_PATH_MAX;
+	src = (const char *)addr + SUN_PATH_OFF;
+	if (bpf_probe_read_kernel(&c0, 1, src))
+		goto deny;
+	if (c0) {
+		if (bpf_probe_read_kernel_str(key.path, n + 1, src) < 0)
+			goto deny;
+	} else {
+		n -= 1; /* name after the leading NUL, up to 107 bytes */
+		key.path[1] = n;
+		if (n && bpf_probe_read_kernel(&key.path[2], n & 127, src + 1))
+			goto deny;
+	}
+	key.prefixlen = KV_EGRESS_SESSION_BITS + 8 * KV_EGRESS_UNIX_PATH;
+	key.session_lo = (__u32)session;
+	key.session_hi = (__u32)(session >> 32);
+	gate = lsm_gate(session, s);
+	v = bpf_map_lookup_elem(&kv_egress_unix, &key);
+	if (v && gate < KV_GATE_LOCKED &&
+	    (gate < KV_GATE_CRACKED || (v->flags & KV_EGRESS_F_ESSENTIAL)) &&
+	    !((v->flags & KV_EGRESS_F_PREFIX) && has_dotdot(key.path)))
+		return 0;
+deny: {
+	struct lsm_deny w = {
+		.cls = KV_CLASS_EGRESS,
+		.hook = hook,
+		.err = EPERM,
+		.unix_path = key.path,
+	};
+
+	return deny(session, s, &w);
+}
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(kv_unix_connect, struct socket *sock, struct sockaddr *address, int addrlen)
+{
+	struct kv_session *s = 0;
+	__u64 session;
+
+	if (bpf_core_enum_value_exists(enum bpf_attach_type, BPF_CGROUP_UNIX_CONNECT))
+		return 0; /* egress.bpf.c's cgroup/connect_unix judges it */
+	session = kv_current_session(&s);
+	if (!session || !s || BPF_CORE_READ(address, sa_family) != AF_UNIX ||
+	    BPF_CORE_READ(sock, sk, __sk_common.skc_family) != AF_UNIX)
+		return 0;
+	return judge_unix(session, s, address, addrlen, KV_LSM_UNIX_CONNECT);
+}
+
+/* sendto() with an address on an unconnected AF_UNIX datagram socket. */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(kv_unix_sendmsg, struct socket *sock, struct msghdr *msg)
+{
+	struct kv_session *s = 0;
+	__u64 session;
+	void *name;
+
+	if (bpf_core_enum_value_exists(enum bpf_attach_type, BPF_CGROUP_UNIX_SENDMSG))
+		return 0;
+	session = kv_current_session(&s);
+	if (!session || !s)
+		return 0;
+	name = BPF_CORE_READ(msg, msg_name);
+	if (!name || BPF_CORE_READ(sock, sk, __sk_common.skc_family) != AF_UNIX)
+		return 0;
+	return judge_unix(session, s, name, BPF_CORE_READ(msg, msg_namelen),
+			  KV_LSM_HOOK_UNIX_SENDMSG);
+}

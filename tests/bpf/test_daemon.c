@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* kavachos-load: attaches once, pins with BTF, serves sessions to
+ * unprivileged users, keeps enforcing after kill -9, adopts its pins on
+ * restart without attaching twice, refuses bad configuration by key. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "kvtest.h"
+#include "session/cgroup.h"
+
+struct daemon {
+	char dir[PATH_MAX], conf[PATH_MAX + 16], sock[PATH_MAX + 16], pins[128], cg[64];
+	char state[PATH_MAX + 16], log[PATH_MAX + 16];
+	pid_t pid;
+};
+
+static int shf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int shf(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[4096], buf[4096];
+	size_t n = 0, k;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while ((k = fread(out ? out + n : buf, 1, out ? len - 1 - n : sizeof(buf), p)) > 0)
+		if (out)
+			n += k;
+	if (out)
+		out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static bool daemon_setup(struct daemon *d)
+{
+	FILE *f;
+
+	memset(d, 0, sizeof(*d));
+	if (geteuid()) {
+		test__skip("needs root");
+		return false;
+	}
+	snprintf(d->dir, sizeof(d->dir), "%s", kvtest_tmpdir());
+	chmod(d->dir, 0755); /* the unprivileged client reaches the socket */
+	snprintf(d->conf, sizeof(d->conf), "%s/kavachos.conf", d->dir);
+	snprintf(d->sock, sizeof(d->sock), "%s/control.sock", d->dir);
+	snprintf(d->state, sizeof(d->state), "%s/state", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/daemon.log", d->dir);
+	snprintf(d->pins, sizeof(d->pins), "/sys/fs/bpf/kvtest-%d", (int)getpid());
+	snprintf(d->cg, sizeof(d->cg), "kvtest-daemon-%d", (int)getpid());
+	f = fopen(d->conf, "w");
+	if (!ASSERT_OK_PTR(f, "conf"))
+		return false;
+	fprintf(f, "# test daemon\nstate_dir = %s\ncontrol_socket = %s\npin_dir = %s\n"
+		   "control_group = nogroup\n", d->state, d->sock, d->pins);
+	fclose(f);
+	return true;
+}
+
+static void daemon_stop(struct daemon *d, int sig)
+{
+	if (d->pid > 0) {
+		kill(d->pid, sig);
+		waitpid(d->pid, NULL, 0);
+		d->pid = 0;
+	}
+}
+
+static void daemon_teardown(struct daemon *d)
+{
+	char root[PATH_MAX], cg[PATH_MAX + 80];
+
+	daemon_stop(d, SIGTERM);
+	shf(NULL, 0, "rm -rf %s", d->pins); /* unpinning detaches the programs */
+	if (!kv_cgroup2_root(root, sizeof(root))) {
+		snprintf(cg, sizeof(cg), "%s/%s", root, d->cg);
+		kv_cgroup_remove(cg);
+	}
+}
+
+/* fork+exec through sh so the daemon's own argv is simple to build */
+static bool start(struct daemon *d)
+{
+	char cmd[PATH_MAX * 2];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "exec %s/kavachos-load --cgroup %s --config %s >>%s 2>&1",
+		 kvtest_build_dir(), d->cg, d->conf, d->log);
+	unlink(d->sock);
+	d->pid = fork();
+	if (d->pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		if (!access(d->sock, F_OK))
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+#define KV "%s/kavachos"
+#define AGENT "%s/tests/helpers/agent_violate"
+
+KV_TEST(sessions_pins_kill9_adopt)
+{
+	const char *b = kvtest_build_dir();
+	char out[16384], root[PATH_MAX];
+	struct daemon d;
+	FILE *agent;
+	int rc, n1, n2;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+
+	/* pinned with BTF: bpftool shows named fields */
+	rc = shf(out, sizeof(out), "bpftool map dump pinned %s/kv_sessions; ls %s", d.pins, d.pins);
+	ASSERT_EQ(rc, 0, "bpftool_dump");
+	ASSERT_HAS_SUBSTR(out, "link_kv_connect4", "link_pinned");
+
+	/* an unprivileged user runs an agent through the daemon */
+	rc = shf(out, sizeof(out), "setpriv --reuid=nobody --regid=nogroup --clear-groups "
+		 KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- " AGENT
+		 " acct connect=127.0.0.3:9 exit7 2>&1", b, d.sock, b);
+	ASSERT_EQ(rc, 7, "agent_status");
+	ASSERT_HAS_SUBSTR(out, "acct EPERM", "syscall_refused");
+	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "connect_refused");
+	rc = shf(out, sizeof(out), KV " audit --all --state-dir=%s 2>&1", b, d.state);
+	ASSERT_EQ(rc, 0, "audit_clean");
+	ASSERT_HAS_SUBSTR(out, "EGRESS_DENY 1", "egress_sealed");
+	ASSERT_HAS_SUBSTR(out, "SECCOMP_BLOCK 1", "seccomp_sealed");
+
+	/* a session already running when the daemon is killed -9 stays enforced */
+	snprintf(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- "
+		 AGENT " sleep-ms=1500 connect=127.0.0.3:9 2>/dev/null", b, d.sock, b);
+	agent = popen(out, "r");
+	if (!ASSERT_OK_PTR(agent, "agent"))
+		goto out;
+	usleep(700000);
+	daemon_stop(&d, SIGKILL);
+	rc = (int)fread(out, 1, sizeof(out) - 1, agent);
+	out[rc > 0 ? rc : 0] = 0;
+	pclose(agent);
+	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "enforced_after_kill9");
+
+	/* restart: adopts the pins, attaches nothing twice, serves again */
+	if (!ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root"))
+		goto out;
+	n1 = shf(NULL, 0, "test $(bpftool cgroup show %s/%s | grep -c kv_connect4) -eq 1", root, d.cg);
+	ASSERT_EQ(n1, 0, "one_connect4_before");
+	if (!ASSERT_TRUE(start(&d), "daemon_restart"))
+		goto out;
+	n2 = shf(NULL, 0, "test $(bpftool cgroup show %s/%s | grep -c kv_connect4) -eq 1", root, d.cg);
+	ASSERT_EQ(n2, 0, "one_connect4_after_restart");
+	rc = shf(out, sizeof(out), "grep -c adopted %s", d.log);
+	ASSERT_EQ(rc, 0, "log_says_adopted");
+	rc = shf(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- "
+		 AGENT " connect=127.0.0.3:9 2>&1", b, d.sock, b);
+	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "enforced_after_restart");
+out:
+	daemon_teardown(&d);
+}
+
+/* Bad configuration: refused, naming file, line and key. As data. */
+static const struct {
+	const char *text, *expect;
+} bad_conf[] = {
+	{ "ringbuf_bytes = 5000\n", "ringbuf_bytes = '5000': must be a power of two" },
+	{ "gate.lock = lots\n", "gate.lock = 'lots': must be an integer" },
+	{ "no_such_key = 1\n", "unknown key 'no_such_key'" },
+	{ "state_dir relative\n", "expected 'key = value'" },
+	{ "gate.throttle = 5\ngate.crack = 3\n", "gate.throttle (5) is above gate.crack (3)" },
+	{ "receipts.sync = sometimes\n", "must be group, none or each" },
+};
+
+KV_TEST(config_refused_by_key)
+{
+	char path[PATH_MAX + 16], out[4096];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/bad.conf", kvtest_tmpdir());
+	for (i = 0; i < sizeof(bad_conf) / sizeof(bad_conf[0]); i++) {
+		FILE *f = fopen(path, "w");
+
+		if (!ASSERT_OK_PTR(f, "write"))
+			return;
+		fputs(bad_conf[i].text, f);
+		fclose(f);
+		ASSERT_EQ(shf(out, sizeof(out), "%s/kavachos-load --config %s --check-config 2>&1",
+			      kvtest_build_dir(), path), 2, bad_conf[i].expect);
+		ASSERT_HAS_SUBSTR(out, bad_conf[i].expect, bad_conf[i].text);
+		ASSERT_HAS_SUBSTR(out, "bad.conf:", "names_the_file");
+	}
+}
+
+KV_TEST(cgroup_not_v2_names_the_mount)
+{
+	char root[PATH_MAX], out[4096];
+
+	if (kv_cgroup2_root(root, sizeof(root)) || !strcmp(root, "/sys/fs/cgroup")) {
+		test__skip("cgroup2 is mounted at /sys/fs/cgroup here: no hybrid layout to refuse");
+		return;
+	}
+	ASSERT_EQ(shf(out, sizeof(out), "%s/kavachos-load --cgroup /sys/fs/cgroup/agents 2>&1",
+		      kvtest_build_dir()), 2, "refused");
+	ASSERT_HAS_SUBSTR(out, root, "names_the_mount");
+}
