@@ -137,6 +137,33 @@ $(OUT)/bench/%: bench/%.c $(LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
+# libFuzzer targets (tests/fuzz/*.c) against an ASan+UBSan clang build of the library.
+FUZZ_OUT     := build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf/include -I$(SKEL) $(PKG_CFLAGS) \
+		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/*.c))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_OUT)/%.o,$(LIB_SRCS))
+
+$(FUZZ_OUT)/user/%.o: user/%.c | $(SKELS) $(SKEL)/kv_objects.h
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_OUT)/libkavachos.a: $(FUZZ_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_OUT)/%: tests/fuzz/%.c $(FUZZ_OUT)/libkavachos.a
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OUT)/libkavachos.a $(PKG_LIBS) -lpthread -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for b in $(FUZZ_BINS); do n=$$(basename $$b); mkdir -p $(FUZZ_OUT)/corpus/$$n; \
+		echo "== $$n ($(FUZZ_SECONDS)s)"; \
+		$$b -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		    $(FUZZ_OUT)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+
 .PHONY: all deps test test-unit test-bpf test-vm bench fuzz clean format install
 
 deps:
@@ -164,7 +191,7 @@ bench: $(BENCH_BINS) all
 	$(Q)for b in $(BENCH_BINS); do echo "== $$b"; $$b || exit 1; done
 
 clean:
-	$(Q)rm -rf build build-san $(SKEL)/*.skel.h $(SKEL)/kv_objects.h
+	$(Q)rm -rf build build-san build-fuzz $(SKEL)/*.skel.h $(SKEL)/kv_objects.h
 
 format:
 	$(Q)clang-format -i $$(find user tests bench -name '*.[ch]') bpf/include/*.h bpf/progs/*.c bpf/progs/*.h

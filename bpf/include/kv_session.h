@@ -67,6 +67,7 @@ struct kv_session_state {
 	__u32 rate_count;
 	__u32 gate;              /* enum kv_gate */
 	__u32 _pad;
+	__u64 gate_ns;           /* bpf_ktime_get_boot_ns() of the last transition */
 };
 
 struct kv_syscall_policy {
@@ -76,6 +77,6 @@ struct kv_syscall_policy {
 };
 
 _Static_assert(sizeof(struct kv_session) == 48, "kv_session layout");
-_Static_assert(sizeof(struct kv_session_state) == 112, "kv_session_state layout");
+_Static_assert(sizeof(struct kv_session_state) == 120, "kv_session_state layout");
 _Static_assert(sizeof(struct kv_syscall_policy) == 192, "kv_syscall_policy layout");
 #endif

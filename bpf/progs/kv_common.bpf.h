@@ -186,6 +186,7 @@ kv_violation(__u64 session, struct kv_session *s, __u32 cls)
 		return st;
 	if (__sync_val_compare_and_swap(&st->gate, from, to) != from)
 		return st; /* another CPU moved it first and reports it */
+	st->gate_ns = now;
 	g = kv_event_reserve(st, sizeof(*g));
 	if (!g)
 		return st;

@@ -16,7 +16,13 @@
  * Process: ptrace, signals, mount, bpf(), module loading, AF_UNIX connects
  * (where the kernel has no cgroup/connect_unix) and, with the gate valve,
  * fork. Every denial returns EACCES (files) or EPERM, is counted in the
- * session's violation class and streamed as a KV_EV_LSM_DENY event. */
+ * session's violation class and streamed as a KV_EV_LSM_DENY event.
+ *
+ * The shared work (the judgment of a file, the denial event) lives in
+ * global subprograms: the verifier checks each once for the object, not
+ * once per hook that calls it. They take a struct lsm_req on the caller's
+ * stack whose kernel pointers are plain numbers to them: every
+ * dereference is a probe read. */
 #include "kv_common.bpf.h"
 #include "kv_egress.h"
 #include "kv_lsm.h"
@@ -75,6 +81,25 @@ struct cgroup___old {
 	__u64 ancestor_ids[];
 } __attribute__((preserve_access_index));
 
+/* What a hook asks the global subprograms. */
+struct lsm_req {
+	__u64 session;
+	__u64 target;  /* event target; 0 with target_ino: the inode number */
+	/* the event's path: the first of these that is set */
+	__u64 mnt;     /* struct vfsmount *, with dentry: full path (else within its fs) */
+	__u64 dentry;  /* struct dentry *: also what lsm_file_allowed judges */
+	__u64 kstr;    /* const char *: a kernel string */
+	__u64 upath;   /* a kv_egress_ukey path on the stack (abstract: 0, len, name) */
+	__u64 task;    /* struct task_struct *: its comm */
+	__u32 cls;     /* enum kv_class */
+	__u32 hook;    /* enum kv_lsm_hook */
+	__s32 err;
+	__u8 quiet;    /* refuse without counting: probes, not attempts */
+	__u8 target_ino;
+	__u8 write;    /* lsm_file_allowed: a write */
+	__u8 check_name;
+};
+
 /* ---- sessions of other tasks ---------------------------------------- */
 
 /* The session id of any task: its default-hierarchy cgroup's ancestor at
@@ -122,21 +147,14 @@ static __always_inline struct task_struct *proc_task(struct inode *inode)
 	return (void *)first - bpf_core_field_offset(struct task_struct, pid_links);
 }
 
-/* ---- denial events --------------------------------------------------- */
+static __always_inline __u32 lsm_gate(__u64 session, struct kv_session *s)
+{
+	if (!(s->flags & KV_SF_ENFORCE_GATE))
+		return KV_GATE_OPEN;
+	return kv_gate_state(session);
+}
 
-struct lsm_deny {
-	__u32 cls;
-	__u32 hook;
-	__s32 err;
-	bool quiet; /* refuse without counting: probes, not attempts */
-	__u64 target;
-	/* what the event's path shows, the first one set: */
-	struct vfsmount *mnt; /* with dentry: full path; without: within its fs */
-	struct dentry *dentry;
-	const char *kstr;         /* a kernel string */
-	const __u8 *unix_path;    /* a kv_egress_ukey path (abstract: 0, len, name) */
-	struct task_struct *task; /* a task's comm */
-};
+/* ---- denial events --------------------------------------------------- */
 
 /* The event is reserved with 2 * KV_PATH_LEN bytes of scratch behind it:
  * the path is assembled there right to left, then copied into e->path.
@@ -152,15 +170,33 @@ struct path_ctx {
 	__u32 r; /* the path starts at scratch[r] */
 };
 
+/* Prepends "/name"; false when it does not fit (the path starts mid-way). */
+static __always_inline bool put_name(struct path_ctx *p, struct dentry *d)
+{
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	__u32 len = BPF_CORE_READ(d, d_name.len), r = p->r;
+
+	if (len + 1 > r)
+		return false;
+	r -= len;
+	bpf_probe_read_kernel(&p->scratch[r & PMASK], len & PMASK, name);
+	r -= 1;
+	p->scratch[r & PMASK] = '/';
+	p->r = r;
+	return true;
+}
+
 /* One component per call (bpf_loop: verified once, whatever the depth). */
 static long path_step(__u32 i, struct path_ctx *p)
 {
-	struct dentry *d = p->d, *parent;
+	struct dentry *d = p->d, *parent = BPF_CORE_READ(d, d_parent);
 	struct mount *mnt = p->mnt, *mp;
-	const unsigned char *name;
-	__u32 len, r = p->r;
 
-	parent = BPF_CORE_READ(d, d_parent);
+	if (d == parent && d != p->mroot) {
+		/* a pseudo file's lone dentry ("memfd:x"), or disconnected */
+		put_name(p, d);
+		return 1;
+	}
 	if (d == p->mroot || d == parent) {
 		/* at the root of a mount: continue at its mountpoint */
 		if (!mnt)
@@ -173,15 +209,8 @@ static long path_step(__u32 i, struct path_ctx *p)
 		p->mroot = BPF_CORE_READ(mp, mnt.mnt_root);
 		return 0;
 	}
-	len = BPF_CORE_READ(d, d_name.len);
-	name = BPF_CORE_READ(d, d_name.name);
-	if (len + 1 > r)
-		return 1; /* the rest does not fit: the path starts mid-way */
-	r -= len;
-	bpf_probe_read_kernel(&p->scratch[r & PMASK], len & PMASK, name);
-	r -= 1;
-	p->scratch[r & PMASK] = '/';
-	p->r = r;
+	if (!put_name(p, d))
+		return 1;
 	p->d = parent;
 	return 0;
 }
@@ -206,61 +235,65 @@ static __always_inline void path_fill(char *out, char *scratch, struct vfsmount 
 
 static __always_inline void unix_path_fill(char *out, const __u8 *p)
 {
-	int i;
+	__u8 c0 = 0;
 
-	if (p[0]) {
+	bpf_probe_read_kernel(&c0, 1, p);
+	if (c0) {
 		bpf_probe_read_kernel_str(out, KV_PATH_LEN, p);
 		return;
 	}
 	/* abstract: 0, length, name -> "@name" */
 	out[0] = '@';
-	for (i = 1; i < KV_EGRESS_UNIX_PATH - 1; i++)
-		out[i] = p[i + 1];
+	bpf_probe_read_kernel(out + 1, KV_EGRESS_UNIX_PATH - 2, p + 2);
 	out[KV_EGRESS_UNIX_PATH - 1] = 0;
 }
 
 /* Count the violation (moves the gate valve), stream the event unless
- * rate limited, and return the errno for the hook. */
-static __always_inline int deny(__u64 session, struct kv_session *s, struct lsm_deny *w)
+ * rate limited; returns the negative errno for the hook. */
+__noinline int lsm_emit(struct lsm_req *r)
 {
 	struct kv_session_state *st;
+	struct kv_session *s;
 	struct kv_ev_lsm *e;
+	__u64 session;
 	char *scratch;
+	__s32 err;
 
-	if (w->quiet)
-		return -w->err;
-	st = kv_violation(session, s, w->cls);
+	if (!r)
+		return -EPERM;
+	err = r->err;
+	session = r->session;
+	s = bpf_map_lookup_elem(&kv_sessions, &session);
+	if (!s || r->quiet)
+		return -err;
+	st = kv_violation(session, s, r->cls);
 	if (!st || !kv_rate_allow(s, st, bpf_ktime_get_boot_ns()))
-		return -w->err;
+		return -err;
 	e = kv_event_reserve(st, sizeof(*e) + EV_SCRATCH);
 	if (!e)
-		return -w->err;
-	kv_fill_hdr(&e->hdr, KV_EV_LSM_DENY, sizeof(*e), session, w->cls);
-	e->hook = w->hook;
-	e->err = w->err;
-	e->target = w->target;
+		return -err;
+	kv_fill_hdr(&e->hdr, KV_EV_LSM_DENY, sizeof(*e), session, r->cls);
+	e->hook = r->hook;
+	e->err = err;
+	e->target = r->target;
+	if (r->target_ino && r->dentry) {
+		struct dentry *d = (struct dentry *)r->dentry;
+
+		e->target = BPF_CORE_READ(d, d_inode, i_ino);
+	}
 	__builtin_memset(e->path, 0, sizeof(e->path));
 	scratch = (char *)(e + 1);
-	if (w->dentry)
-		path_fill(e->path, scratch, w->mnt, w->dentry);
-	else if (w->kstr)
-		bpf_probe_read_kernel_str(e->path, sizeof(e->path), w->kstr);
-	else if (w->unix_path)
-		unix_path_fill(e->path, w->unix_path);
-	else if (w->task) {
-		struct task_struct *t = w->task;
-
-		BPF_CORE_READ_STR_INTO(&e->path, t, comm);
-	}
+	if (r->dentry)
+		path_fill(e->path, scratch, (struct vfsmount *)r->mnt, (struct dentry *)r->dentry);
+	else if (r->kstr)
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), (const char *)r->kstr);
+	else if (r->upath)
+		unix_path_fill(e->path, (const __u8 *)r->upath);
+	else if (r->task)
+		bpf_probe_read_kernel_str(e->path, KV_COMM_LEN,
+					  (char *)r->task + bpf_core_field_offset(struct task_struct, comm));
 	bpf_ringbuf_submit(e, 0);
-	return -w->err;
-}
-
-static __always_inline __u32 lsm_gate(__u64 session, struct kv_session *s)
-{
-	if (!(s->flags & KV_SF_ENFORCE_GATE))
-		return KV_GATE_OPEN;
-	return kv_gate_state(session);
+	return -err;
 }
 
 /* ---- inode identity -------------------------------------------------- */
@@ -356,7 +389,7 @@ static long key_fill(__u32 i, struct name_ctx *c)
  * exact (which may also exempt a name: "cacert.pem" is public); "NAME.*"
  * with NAME the name up to its first dot (a leading dot belongs to NAME);
  * "*.EXT" with EXT what follows its last dot. */
-static __noinline bool name_secret(__u64 session, struct dentry *d)
+static __always_inline bool name_secret(__u64 session, struct dentry *d)
 {
 	struct name_ctx c = { .first = -1, .last = -1 };
 	const unsigned char *name;
@@ -406,59 +439,83 @@ static __always_inline bool readonly(struct kv_session *s, struct kv_lsm_conf *c
 	return (s->flags & KV_SF_READONLY) || (c && (c->flags & KV_LSM_C_NO_WRITE));
 }
 
-static __always_inline bool write_ok(struct kv_session *s, struct kv_lsm_conf *c, __u32 acc)
+/* The file rules for r->dentry (for a creation: the new parent): 1 when
+ * allowed, 0 when not. */
+__noinline int lsm_file_allowed(struct lsm_req *r)
 {
+	struct kv_lsm_conf *c;
+	struct kv_session *s;
+	struct dentry *d;
+	__u64 session;
+	__u32 acc;
+
+	if (!r)
+		return 0;
+	session = r->session;
+	d = (struct dentry *)r->dentry;
+	s = bpf_map_lookup_elem(&kv_sessions, &session);
+	if (!s)
+		return 1; /* ended meanwhile: no longer judged */
+	if (lsm_gate(session, s) >= KV_GATE_LOCKED)
+		return 0;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
+	if (!c)
+		return !(r->write && readonly(s, c));
+	acc = chain_flags(session, d);
+	if (!(acc & WALK_ROOT) || (acc & KV_LSM_I_SECRET))
+		return 0;
+	if (r->check_name && (c->flags & KV_LSM_C_NAMES) && name_secret(session, d))
+		return 0;
+	if (!r->write)
+		return 1;
 	if (readonly(s, c))
-		return acc & KV_LSM_I_DEVICE;
-	if (c && (c->flags & KV_LSM_C_WRITE_ROOTS))
-		return acc & (KV_LSM_I_WRITE | KV_LSM_I_DEVICE);
-	return true;
+		return (acc & KV_LSM_I_DEVICE) != 0;
+	if (c->flags & KV_LSM_C_WRITE_ROOTS)
+		return (acc & (KV_LSM_I_WRITE | KV_LSM_I_DEVICE)) != 0;
+	return 1;
 }
 
-/* The file rules for an object (or, for creation, its new parent):
- * true when allowed. */
-static __always_inline bool file_allowed(__u64 session, struct kv_session *s,
-					 struct kv_lsm_conf *c, struct dentry *d, bool write,
-					 bool check_name)
+/* Exec allowlist: 1 when r->dentry may be executed. */
+__noinline int lsm_exec_allowed(struct lsm_req *r)
 {
 	__u32 acc;
 
-	if (lsm_gate(session, s) >= KV_GATE_LOCKED)
-		return false;
-	if (!c)
-		return !(write && readonly(s, c));
-	acc = chain_flags(session, d);
-	if (!(acc & WALK_ROOT) || (acc & KV_LSM_I_SECRET))
-		return false;
-	if (check_name && (c->flags & KV_LSM_C_NAMES) && name_secret(session, d))
-		return false;
-	return !write || write_ok(s, c, acc);
-}
-
-static __always_inline int file_deny(__u64 session, struct kv_session *s, __u32 hook,
-				     struct vfsmount *mnt, struct dentry *d)
-{
-	struct lsm_deny w = {
-		.cls = KV_CLASS_FILE,
-		.hook = hook,
-		.err = EACCES,
-		.target = BPF_CORE_READ(d, d_inode, i_ino),
-		.mnt = mnt,
-		.dentry = d,
-	};
-
-	return deny(session, s, &w);
+	if (!r)
+		return 0;
+	acc = chain_flags(r->session, (struct dentry *)r->dentry);
+	return (acc & WALK_ROOT) && (acc & KV_LSM_I_EXEC) && !(acc & KV_LSM_I_SECRET);
 }
 
 /* ---- file hooks ------------------------------------------------------ */
 
+static __always_inline int file_judge(__u64 session, struct vfsmount *mnt, struct dentry *d,
+				      __u32 hook, bool write, bool check_name)
+{
+	struct lsm_req r = {
+		.session = session,
+		.mnt = (__u64)mnt,
+		.dentry = (__u64)d,
+		.cls = KV_CLASS_FILE,
+		.hook = hook,
+		.err = EACCES,
+		.target_ino = 1,
+		.write = write,
+		.check_name = check_name,
+	};
+
+	if (lsm_file_allowed(&r))
+		return 0;
+	return lsm_emit(&r);
+}
+
 /* /proc/<pid>/environ and mem of a task outside the session are secrets;
  * /proc writes go only to the session's own tasks. 1 = allow, 0 = deny,
  * -1 = judge as any other file. */
-static __always_inline int proc_rule(__u64 session, struct kv_session *s, struct kv_lsm_conf *c,
-				     struct inode *inode, struct dentry *d, bool write)
+static __always_inline int proc_rule(__u64 session, struct kv_session *s, struct inode *inode,
+				     struct dentry *d, bool write)
 {
 	struct task_struct *t = proc_task(inode);
+	struct kv_lsm_conf *c;
 	char name[8] = {};
 	__u32 len;
 	bool own;
@@ -476,6 +533,7 @@ static __always_inline int proc_rule(__u64 session, struct kv_session *s, struct
 	}
 	if (!write)
 		return 1;
+	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
 	return own && !readonly(s, c) && lsm_gate(session, s) < KV_GATE_LOCKED;
 }
 
@@ -484,7 +542,7 @@ int BPF_PROG(kv_file_open, struct file *file)
 {
 	struct kv_session *s = 0;
 	__u64 session = kv_current_session(&s);
-	struct kv_lsm_conf *c;
+	struct vfsmount *mnt;
 	struct inode *inode;
 	struct dentry *d;
 	unsigned long magic;
@@ -498,36 +556,46 @@ int BPF_PROG(kv_file_open, struct file *file)
 	/* reopened pipes and sockets (/proc/self/fd/N, /dev/stdout): no path */
 	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC)
 		return 0;
-	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
 	d = BPF_CORE_READ(file, f_path.dentry);
+	mnt = BPF_CORE_READ(file, f_path.mnt);
 	write = BPF_CORE_READ(file, f_mode) & FMODE_WRITE;
 	if (magic == PROC_SUPER_MAGIC) {
-		r = proc_rule(session, s, c, inode, d, write);
-		if (r == 1)
-			return 0;
-		if (r == 0)
-			return file_deny(session, s, KV_LSM_FILE_OPEN, BPF_CORE_READ(file, f_path.mnt), d);
+		r = proc_rule(session, s, inode, d, write);
+		if (r >= 0) {
+			struct lsm_req q = {
+				.session = session, .mnt = (__u64)mnt, .dentry = (__u64)d,
+				.cls = KV_CLASS_FILE, .hook = KV_LSM_FILE_OPEN, .err = EACCES,
+				.target_ino = 1,
+			};
+
+			return r ? 0 : lsm_emit(&q);
+		}
 	}
-	if (file_allowed(session, s, c, d, write, true))
-		return 0;
-	return file_deny(session, s, KV_LSM_FILE_OPEN, BPF_CORE_READ(file, f_path.mnt), d);
+	return file_judge(session, mnt, d, KV_LSM_FILE_OPEN, write, true);
 }
 
-/* Creation (open O_CREAT, mknod, mkdir, symlink): judged on the parent. */
+/* Creation (open O_CREAT, mknod, mkdir, symlink): judged on the parent;
+ * the event names the new entry. */
 static __always_inline int judge_create(const struct path *dir, struct dentry *dentry)
 {
 	struct kv_session *s = 0;
 	__u64 session = kv_current_session(&s);
-	struct kv_lsm_conf *c;
-	struct dentry *pd;
+	struct lsm_req r = {
+		.session = session,
+		.cls = KV_CLASS_FILE,
+		.hook = KV_LSM_INODE_CREATE,
+		.err = EACCES,
+		.write = 1,
+	};
 
 	if (!session || !s)
 		return 0;
-	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
-	pd = BPF_CORE_READ(dir, dentry);
-	if (file_allowed(session, s, c, pd, true, false))
+	r.dentry = (__u64)BPF_CORE_READ(dir, dentry);
+	if (lsm_file_allowed(&r))
 		return 0;
-	return file_deny(session, s, KV_LSM_INODE_CREATE, BPF_CORE_READ(dir, mnt), dentry);
+	r.mnt = (__u64)BPF_CORE_READ(dir, mnt);
+	r.dentry = (__u64)dentry;
+	return lsm_emit(&r);
 }
 
 SEC("lsm/path_mknod")
@@ -553,14 +621,10 @@ static __always_inline int judge_change(struct vfsmount *mnt, struct dentry *d, 
 {
 	struct kv_session *s = 0;
 	__u64 session = kv_current_session(&s);
-	struct kv_lsm_conf *c;
 
 	if (!session || !s)
 		return 0;
-	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
-	if (file_allowed(session, s, c, d, true, true))
-		return 0;
-	return file_deny(session, s, hook, mnt, d);
+	return file_judge(session, mnt, d, hook, true, true);
 }
 
 SEC("lsm/path_unlink")
@@ -611,53 +675,62 @@ int BPF_PROG(kv_rmxattr, void *idmap, struct dentry *dentry)
 	return judge_change(0, dentry, KV_LSM_HOOK_XATTR);
 }
 
-/* A new name for an existing inode: the old one must not be a secret (a
- * hard link would carry it out under another name), the new parent must
- * be writable. */
+/* Two judgments: the object moved or linked (a change to it, unless only
+ * a new name for it: read rules) and the new parent (a creation there). */
+static __always_inline int judge_move(struct vfsmount *mnt, struct dentry *old,
+				      struct dentry *new_parent, struct dentry *new_dentry,
+				      __u32 hook, bool old_write)
+{
+	struct kv_session *s = 0;
+	__u64 session = kv_current_session(&s);
+	struct lsm_req r = {
+		.session = session,
+		.mnt = (__u64)mnt,
+		.dentry = (__u64)old,
+		.cls = KV_CLASS_FILE,
+		.hook = hook,
+		.err = EACCES,
+		.target_ino = 1,
+		.write = old_write,
+		.check_name = 1,
+	};
+
+	if (!session || !s)
+		return 0;
+	if (!lsm_file_allowed(&r))
+		return lsm_emit(&r);
+	r.dentry = (__u64)new_parent;
+	r.write = 1;
+	r.check_name = 0;
+	if (!lsm_file_allowed(&r)) {
+		r.dentry = (__u64)new_dentry;
+		return lsm_emit(&r);
+	}
+	/* an overwritten (or exchanged) target is changed too */
+	if (new_dentry && BPF_CORE_READ(new_dentry, d_inode)) {
+		r.dentry = (__u64)new_dentry;
+		r.check_name = 1;
+		if (!lsm_file_allowed(&r))
+			return lsm_emit(&r);
+	}
+	return 0;
+}
+
+/* A hard link must not carry a secret out under another name. */
 SEC("lsm/path_link")
 int BPF_PROG(kv_path_link, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry)
 {
-	struct kv_session *s = 0;
-	__u64 session = kv_current_session(&s);
-	struct kv_lsm_conf *c;
-	struct vfsmount *mnt;
-
-	if (!session || !s)
-		return 0;
-	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
-	mnt = BPF_CORE_READ(new_dir, mnt);
-	if (!file_allowed(session, s, c, old_dentry, false, true))
-		return file_deny(session, s, KV_LSM_INODE_LINK, mnt, old_dentry);
-	if (!file_allowed(session, s, c, BPF_CORE_READ(new_dir, dentry), true, false))
-		return file_deny(session, s, KV_LSM_INODE_LINK, mnt, new_dentry);
-	return 0;
+	return judge_move(BPF_CORE_READ(new_dir, mnt), old_dentry, BPF_CORE_READ(new_dir, dentry),
+			  0, KV_LSM_INODE_LINK, false);
 }
 
-/* The moved object leaves its parent (a change to it) and lands in the
- * new parent (a creation there); an overwritten or exchanged target is
- * changed too. */
 SEC("lsm/path_rename")
 int BPF_PROG(kv_path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry)
 {
-	struct kv_session *s = 0;
-	__u64 session = kv_current_session(&s);
-	struct kv_lsm_conf *c;
-	struct vfsmount *mnt;
-
-	if (!session || !s)
-		return 0;
-	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
-	mnt = BPF_CORE_READ(old_dir, mnt);
-	if (!file_allowed(session, s, c, old_dentry, true, true))
-		return file_deny(session, s, KV_LSM_INODE_RENAME, mnt, old_dentry);
-	if (!file_allowed(session, s, c, BPF_CORE_READ(new_dir, dentry), true, false))
-		return file_deny(session, s, KV_LSM_INODE_RENAME, mnt, new_dentry);
-	if (BPF_CORE_READ(new_dentry, d_inode) &&
-	    !file_allowed(session, s, c, new_dentry, true, true))
-		return file_deny(session, s, KV_LSM_INODE_RENAME, mnt, new_dentry);
-	return 0;
+	return judge_move(BPF_CORE_READ(old_dir, mnt), old_dentry, BPF_CORE_READ(new_dir, dentry),
+			  new_dentry, KV_LSM_INODE_RENAME, true);
 }
 
 /* ---- exec ------------------------------------------------------------ */
@@ -673,44 +746,34 @@ int BPF_PROG(kv_bprm_check, struct linux_binprm *bprm)
 	struct kv_session *s = 0;
 	__u64 session = kv_current_session(&s);
 	struct kv_lsm_conf *c;
+	struct lsm_req r = {
+		.session = session,
+		.cls = KV_CLASS_EXEC,
+		.hook = KV_LSM_BPRM_CHECK,
+		.err = EPERM,
+		.target_ino = 1,
+	};
 	struct file *f;
-	struct dentry *d;
-	__u32 tgid, acc;
+	__u32 tgid;
 
 	if (!session || !s)
 		return 0;
 	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
 	f = BPF_CORE_READ(bprm, file);
-	d = BPF_CORE_READ(f, f_path.dentry);
+	r.dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
+	r.mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (lsm_gate(session, s) >= KV_GATE_CRACKED)
-		goto deny;
+		return lsm_emit(&r);
 	/* strict exec: only the launch itself (before it has committed) */
-	if ((s->flags & KV_SF_STRICT_EXEC) &&
-	    (!c || c->launch_tgid != tgid || c->launched))
-		goto deny;
+	if ((s->flags & KV_SF_STRICT_EXEC) && (!c || c->launch_tgid != tgid || c->launched))
+		return lsm_emit(&r);
 	/* fileless: memfd, O_TMPFILE, deleted files have no name to judge */
-	if (!BPF_CORE_READ(f, f_inode, i_nlink) &&
-	    !(c && (c->flags & KV_LSM_C_FILELESS_EXEC)))
-		goto deny;
-	if (c && (c->flags & KV_LSM_C_EXEC_ALLOW)) {
-		acc = chain_flags(session, d);
-		if (!(acc & WALK_ROOT) || !(acc & KV_LSM_I_EXEC) || (acc & KV_LSM_I_SECRET))
-			goto deny;
-	}
+	if (!BPF_CORE_READ(f, f_inode, i_nlink) && !(c && (c->flags & KV_LSM_C_FILELESS_EXEC)))
+		return lsm_emit(&r);
+	if (c && (c->flags & KV_LSM_C_EXEC_ALLOW) && !lsm_exec_allowed(&r))
+		return lsm_emit(&r);
 	return 0;
-deny: {
-	struct lsm_deny w = {
-		.cls = KV_CLASS_EXEC,
-		.hook = KV_LSM_BPRM_CHECK,
-		.err = EPERM,
-		.target = BPF_CORE_READ(f, f_inode, i_ino),
-		.mnt = BPF_CORE_READ(f, f_path.mnt),
-		.dentry = d,
-	};
-
-	return deny(session, s, &w);
-}
 }
 
 /* The launch exec has passed the point of no return: from now on strict
@@ -732,19 +795,20 @@ int BPF_PROG(kv_bprm_commit, struct linux_binprm *bprm)
 
 /* ---- processes ------------------------------------------------------- */
 
-static __always_inline int proc_deny(__u64 session, struct kv_session *s, __u32 hook,
-				     __u64 target, struct task_struct *t, bool quiet)
+static __always_inline int proc_deny(__u64 session, __u32 hook, __u64 target,
+				     struct task_struct *t, bool quiet)
 {
-	struct lsm_deny w = {
+	struct lsm_req r = {
+		.session = session,
+		.target = target,
+		.task = (__u64)t,
 		.cls = KV_CLASS_PROCESS,
 		.hook = hook,
 		.err = EPERM,
 		.quiet = quiet,
-		.target = target,
-		.task = t,
 	};
 
-	return deny(session, s, &w);
+	return lsm_emit(&r);
 }
 
 /* Attach (ptrace, process_vm_*, pidfd_getfd) to a task outside the session
@@ -758,12 +822,12 @@ int BPF_PROG(kv_ptrace, struct task_struct *child, unsigned int mode)
 
 	if (!session || !s || task_session(child) == session)
 		return 0;
-	return proc_deny(session, s, KV_LSM_PTRACE, BPF_CORE_READ(child, tgid), child,
+	return proc_deny(session, KV_LSM_PTRACE, BPF_CORE_READ(child, tgid), child,
 			 !(mode & PTRACE_MODE_ATTACH));
 }
 
-/* target = pid | signal << 32. Signal 0 (an existence probe, answered by
- * ESRCH before this hook anyway) is refused without counting. */
+/* target = pid | signal << 32. Signal 0 (an existence probe) is refused
+ * without counting. */
 SEC("lsm/task_kill")
 int BPF_PROG(kv_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
 	     const struct cred *cred)
@@ -776,7 +840,7 @@ int BPF_PROG(kv_task_kill, struct task_struct *p, struct kernel_siginfo *info, i
 	session = kv_current_session(&s);
 	if (!session || !s || task_session(p) == session)
 		return 0;
-	return proc_deny(session, s, KV_LSM_TASK_KILL,
+	return proc_deny(session, KV_LSM_TASK_KILL,
 			 (__u32)BPF_CORE_READ(p, tgid) | ((__u64)(__u32)sig << 32), p, sig == 0);
 }
 
@@ -793,22 +857,23 @@ int BPF_PROG(kv_task_alloc, struct task_struct *task, unsigned long clone_flags)
 	session = kv_current_session(&s);
 	if (!session || !s || lsm_gate(session, s) < KV_GATE_THROTTLED)
 		return 0;
-	return proc_deny(session, s, KV_LSM_TASK_ALLOC, clone_flags, 0, false);
+	return proc_deny(session, KV_LSM_TASK_ALLOC, clone_flags, 0, false);
 }
 
-static __always_inline int path_deny(__u64 session, struct kv_session *s, __u32 hook,
-				     __u64 target, struct vfsmount *mnt, struct dentry *d)
+static __always_inline int path_deny(__u64 session, __u32 hook, __u64 target,
+				     struct vfsmount *mnt, struct dentry *d)
 {
-	struct lsm_deny w = {
+	struct lsm_req r = {
+		.session = session,
+		.target = target,
+		.mnt = (__u64)mnt,
+		.dentry = (__u64)d,
 		.cls = KV_CLASS_PROCESS,
 		.hook = hook,
 		.err = EPERM,
-		.target = target,
-		.mnt = mnt,
-		.dentry = d,
 	};
 
-	return deny(session, s, &w);
+	return lsm_emit(&r);
 }
 
 SEC("lsm/sb_mount")
@@ -820,7 +885,7 @@ int BPF_PROG(kv_sb_mount, const char *dev_name, const struct path *path, const c
 
 	if (!session || !s)
 		return 0;
-	return path_deny(session, s, KV_LSM_SB_MOUNT, flags, BPF_CORE_READ(path, mnt),
+	return path_deny(session, KV_LSM_SB_MOUNT, flags, BPF_CORE_READ(path, mnt),
 			 BPF_CORE_READ(path, dentry));
 }
 
@@ -832,7 +897,7 @@ int BPF_PROG(kv_move_mount, const struct path *from_path, const struct path *to_
 
 	if (!session || !s)
 		return 0;
-	return path_deny(session, s, KV_LSM_MOVE_MOUNT, 0, BPF_CORE_READ(to_path, mnt),
+	return path_deny(session, KV_LSM_MOVE_MOUNT, 0, BPF_CORE_READ(to_path, mnt),
 			 BPF_CORE_READ(to_path, dentry));
 }
 
@@ -844,7 +909,7 @@ int BPF_PROG(kv_sb_umount, struct vfsmount *mnt, int flags)
 
 	if (!session || !s)
 		return 0;
-	return path_deny(session, s, KV_LSM_SB_UMOUNT, flags, mnt, BPF_CORE_READ(mnt, mnt_root));
+	return path_deny(session, KV_LSM_SB_UMOUNT, flags, mnt, BPF_CORE_READ(mnt, mnt_root));
 }
 
 /* Every bpf() command: maps and programs are the enforcement itself. */
@@ -856,7 +921,7 @@ int BPF_PROG(kv_bpf, int cmd)
 
 	if (!session || !s)
 		return 0;
-	return proc_deny(session, s, KV_LSM_BPF, (__u32)cmd, 0, false);
+	return proc_deny(session, KV_LSM_BPF, (__u32)cmd, 0, false);
 }
 
 SEC("lsm/kernel_module_request")
@@ -864,16 +929,17 @@ int BPF_PROG(kv_kmod_req, char *kmod_name)
 {
 	struct kv_session *s = 0;
 	__u64 session = kv_current_session(&s);
-	struct lsm_deny w = {
+	struct lsm_req r = {
+		.session = session,
+		.kstr = (__u64)kmod_name,
 		.cls = KV_CLASS_PROCESS,
 		.hook = KV_LSM_KMOD,
 		.err = EPERM,
-		.kstr = kmod_name,
 	};
 
 	if (!session || !s)
 		return 0;
-	return deny(session, s, &w);
+	return lsm_emit(&r);
 }
 
 /* Kernel code and policy from a file (finit_module, kexec, IMA policy);
@@ -886,7 +952,7 @@ int BPF_PROG(kv_kread_file, struct file *file, enum kernel_read_file_id id)
 
 	if (!session || !s || id == bpf_core_enum_value(enum kernel_read_file_id, READING_FIRMWARE))
 		return 0;
-	return path_deny(session, s, KV_LSM_KMOD, id, BPF_CORE_READ(file, f_path.mnt),
+	return path_deny(session, KV_LSM_KMOD, id, BPF_CORE_READ(file, f_path.mnt),
 			 BPF_CORE_READ(file, f_path.dentry));
 }
 
@@ -899,7 +965,7 @@ int BPF_PROG(kv_kload_data, enum kernel_load_data_id id)
 
 	if (!session || !s || id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_FIRMWARE))
 		return 0;
-	return proc_deny(session, s, KV_LSM_KMOD, id, 0, false);
+	return proc_deny(session, KV_LSM_KMOD, id, 0, false);
 }
 
 /* ---- AF_UNIX, where the kernel has no cgroup/connect_unix --------------- */
@@ -958,14 +1024,15 @@ static __always_inline int judge_unix(__u64 session, struct kv_session *s, const
 	    !((v->flags & KV_EGRESS_F_PREFIX) && has_dotdot(key.path)))
 		return 0;
 deny: {
-	struct lsm_deny w = {
+	struct lsm_req r = {
+		.session = session,
+		.upath = (__u64)key.path,
 		.cls = KV_CLASS_EGRESS,
 		.hook = hook,
 		.err = EPERM,
-		.unix_path = key.path,
 	};
 
-	return deny(session, s, &w);
+	return lsm_emit(&r);
 }
 }
 

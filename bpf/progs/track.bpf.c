@@ -7,6 +7,7 @@
 #include "kv_common.bpf.h"
 
 #define KV_SIGKILL 9
+#define KV_SIGSTOP 19
 /* x86_64 numbers of the calls that return 0 in a new child */
 #define KV_NR_CLONE 56
 #define KV_NR_FORK 57
@@ -105,6 +106,10 @@ int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
 	}
 	/* out of table (x32 bit, garbage): refused by the filter too */
 	st = kv_violation(session, s, cls);
+	/* LOCKED: the violator stops before it returns to user space; the
+	 * cgroup freeze (user space, on the event) then stops the rest */
+	if (st && st->gate == KV_GATE_LOCKED && gate_by_tracepoint(s))
+		bpf_send_signal(KV_SIGSTOP);
 	if (!st || !kv_rate_allow(s, st, bpf_ktime_get_boot_ns()))
 		return 0;
 	e = kv_event_reserve(st, sizeof(*e));

@@ -18,6 +18,7 @@
 #include "egress/egress.h"
 #include "fixture.h"
 #include "kvtest.h"
+#include "session/cgroup.h"
 #include "test_egress_net.h"
 
 #define STUB "127.0.0.53"
@@ -227,22 +228,27 @@ struct agent {
 
 #define RESOLVE_FAILED 90
 
-/* In its own mount namespace, as `kavachos run` sets it up. */
-static int agent(void *arg)
+/* Its own mount namespace with the stub in /etc/resolv.conf, set up
+ * before it joins the session, as `kavachos run` does (inside, BPF-LSM
+ * refuses mounts to the agent). */
+static int mount_resolv(const char *resolv)
 {
-	const struct agent *a = arg;
+	if (unshare(CLONE_NEWNS))
+		return 97;
+	/* keep the bind mount from propagating out; this fails where "/" is
+	 * no mount point (the VM's chroot), and nothing propagates there */
+	mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	if (mount(resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL))
+		return 100 + (errno & 15); /* says why in the failed assertion */
+	return 0;
+}
+
+static int agent_body(const struct agent *a)
+{
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res;
 	char buf[INET_ADDRSTRLEN];
 	struct eg_op op = { .kind = EG_TCP_CONNECT, .family = AF_INET, .port = a->port };
 
-	if (unshare(CLONE_NEWNS))
-		return 97;
-	/* keep the bind mount from propagating out; EINVAL: "/" is no mount
-	 * point (a chroot, as in the VM), nothing propagates from there */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) && errno != EINVAL)
-		return 98;
-	if (mount(a->resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL))
-		return 99;
 	if (!a->name) {
 		op.addr = a->addr;
 		return eg_do(&op);
@@ -255,11 +261,32 @@ static int agent(void *arg)
 	return eg_do(&op);
 }
 
+/* In the session's cgroup, or outside every session (cgroup NULL). */
+static int run_in(const char *cgroup, const struct agent *a)
+{
+	int status, r;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		r = mount_resolv(a->resolv);
+		if (r)
+			_exit(r);
+		if (cgroup && kv_cgroup_move(cgroup, getpid()))
+			_exit(96);
+		_exit(agent_body(a));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static int run_agent(struct dns_env *d, const char *name, const char *addr, uint16_t port)
 {
 	struct agent a = { d->resolv, name, addr, port };
 
-	return kv_fixture_run(&d->f, NULL, agent, &a);
+	return run_in(d->f.s.cgroup, &a);
 }
 
 KV_TEST(allowed_name_works_on_first_use)
@@ -317,7 +344,7 @@ KV_TEST(rebinding_answer_not_admitted)
 	/* the name is allowed and resolves, its loopback address stays shut */
 	ASSERT_EQ(run_agent(&d, "rebind.test", NULL, 443), EPERM, "rebinding to 127.0.0.3");
 	ASSERT_EQ(count_events(&d, "DNS_REBIND_BLOCKED", "rebind.test"), 1, "recorded");
-	ASSERT_EQ(kv_run_outside(agent, &(struct agent){ d.resolv, NULL, "127.0.0.3", 443 }), 0,
+	ASSERT_EQ(run_in(NULL, &(struct agent){ d.resolv, NULL, "127.0.0.3", 443 }), 0,
 		  "reachable without the program");
 out:
 	dns_teardown(&d);

@@ -16,6 +16,9 @@
 #include "fixture.h"
 #include "kvtest.h"
 
+/* test-only marker: set KV_SF_GATE_LSM when the lsm object loaded */
+#define KV_SF_GATE_LSM_IF_LOADED (1u << 31)
+
 static bool setup_gate(struct kv_fixture *f, uint32_t flags, uint32_t gate)
 {
 	struct kv_session pol;
@@ -85,17 +88,23 @@ static int try_exec(void *arg)
 	return WIFSIGNALED(status) ? 100 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-/* Effects as data: valve state + flags -> what fork, thread and exec see. */
+/* Effects as data: valve state + flags -> what fork, thread and exec see,
+ * on a kernel without BPF-LSM (the tracepoints kill: 100 + SIGKILL) and on
+ * one where the lsm object loaded (task_alloc/bprm_check refuse: 90, the
+ * fork fails with EPERM; and the tracepoints stand back). */
+struct effect {
+	int fork_rc, thread_rc, exec_rc, proc_denies, exec_denies;
+};
+
 static const struct {
 	const char *name;
 	uint32_t flags, gate;
-	int fork_rc, thread_rc, exec_rc;
-	int proc_denies, exec_denies;
+	struct effect tp, lsm;
 } cases[] = {
-	{ "open", KV_SF_ENFORCE_GATE, KV_GATE_OPEN, 0, 0, 0, 0, 0 },
-	{ "throttled", KV_SF_ENFORCE_GATE, KV_GATE_THROTTLED, 100 + SIGKILL, 0, 100 + SIGKILL, 2, 0 },
-	{ "counting_only", 0, KV_GATE_LOCKED, 0, 0, 0, 0, 0 },
-	{ "lsm_does_it", KV_SF_ENFORCE_GATE | KV_SF_GATE_LSM, KV_GATE_CRACKED, 0, 0, 0, 0, 0 },
+	{ "open", KV_SF_ENFORCE_GATE, KV_GATE_OPEN, { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 } },
+	{ "throttled", KV_SF_ENFORCE_GATE | KV_SF_GATE_LSM_IF_LOADED, KV_GATE_THROTTLED,
+	  { 100 + SIGKILL, 0, 100 + SIGKILL, 2, 0 }, { 90, 0, 90, 0, 0 } },
+	{ "counting_only", 0, KV_GATE_LOCKED, { 0, 0, 0, 0, 0 }, { 0, 0, 0, 0, 0 } },
 };
 
 KV_TEST(fork_thread_exec_by_gate_state)
@@ -103,18 +112,48 @@ KV_TEST(fork_thread_exec_by_gate_state)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct effect *x;
 		struct kv_fixture f;
+		uint32_t flags = cases[i].flags & ~KV_SF_GATE_LSM_IF_LOADED;
 
-		if (!setup_gate(&f, cases[i].flags, cases[i].gate))
+		if (!setup_gate(&f, 0, 0))
 			return;
-		ASSERT_EQ(kv_fixture_run(&f, NULL, try_fork, NULL), cases[i].fork_rc, cases[i].name);
-		ASSERT_EQ(kv_fixture_run(&f, NULL, try_thread, NULL), cases[i].thread_rc, cases[i].name);
-		ASSERT_EQ(kv_fixture_run(&f, NULL, try_exec, NULL), cases[i].exec_rc, cases[i].name);
+		/* what live.c does: BPF-LSM takes the effects where it loaded */
+		if ((cases[i].flags & KV_SF_GATE_LSM_IF_LOADED) && kv_bpf_has_lsm(f.bpf))
+			flags |= KV_SF_GATE_LSM;
+		x = kv_bpf_has_lsm(f.bpf) ? &cases[i].lsm : &cases[i].tp;
+		kv_fixture_teardown(&f);
+		if (!setup_gate(&f, flags, cases[i].gate))
+			return;
+		ASSERT_EQ(kv_fixture_run(&f, NULL, try_fork, NULL), x->fork_rc, cases[i].name);
+		ASSERT_EQ(kv_fixture_run(&f, NULL, try_thread, NULL), x->thread_rc, cases[i].name);
+		ASSERT_EQ(kv_fixture_run(&f, NULL, try_exec, NULL), x->exec_rc, cases[i].name);
 		kv_fixture_collect(&f);
-		ASSERT_EQ(kv_fixture_count(&f, "PROCESS_DENY"), cases[i].proc_denies, cases[i].name);
-		ASSERT_EQ(kv_fixture_count(&f, "EXEC_DENY"), cases[i].exec_denies, cases[i].name);
+		ASSERT_EQ(kv_fixture_count(&f, "PROCESS_DENY"), x->proc_denies, cases[i].name);
+		ASSERT_EQ(kv_fixture_count(&f, "EXEC_DENY"), x->exec_denies, cases[i].name);
 		kv_fixture_teardown(&f);
 	}
+}
+
+/* The tracepoints stand back when BPF-LSM applies the effects. */
+KV_TEST(tracepoints_defer_to_lsm_flag)
+{
+	struct kv_fixture f;
+
+	if (!setup_gate(&f, KV_SF_ENFORCE_GATE | KV_SF_GATE_LSM, KV_GATE_CRACKED))
+		goto out;
+	if (kv_bpf_has_lsm(f.bpf)) {
+		/* the LSM refuses the fork itself */
+		ASSERT_EQ(kv_fixture_run(&f, NULL, try_fork, NULL), 90, "lsm_refuses");
+	} else {
+		/* nobody kills: on this kernel the flag would be wrong, and the
+		 * tracepoints must honour it rather than double up */
+		ASSERT_EQ(kv_fixture_run(&f, NULL, try_fork, NULL), 0, "tracepoint_stands_back");
+	}
+	kv_fixture_collect(&f);
+	ASSERT_EQ(kv_fixture_count(&f, "PROCESS_DENY"), 0, "no_tracepoint_kill");
+out:
+	kv_fixture_teardown(&f);
 }
 
 /* CRACKED: the exec itself is what dies (a fork alone would already die
@@ -135,6 +174,13 @@ KV_TEST(cracked_kills_exec_and_seals_it)
 
 	if (!setup_gate(&f, KV_SF_ENFORCE_GATE, KV_GATE_CRACKED))
 		goto out;
+	if (kv_bpf_has_lsm(f.bpf)) {
+		/* bprm_check refuses it: execl returns (93), an LSM_DENY says why */
+		ASSERT_EQ(kv_fixture_run(&f, NULL, exec_in_place, NULL), 93, "exec_refused");
+		kv_fixture_collect(&f);
+		ASSERT_GE(kv_fixture_count(&f, "LSM_DENY"), 1, "lsm_deny_event");
+		goto out;
+	}
 	ASSERT_EQ(kv_fixture_run(&f, NULL, exec_in_place, NULL), 128 + SIGKILL, "exec_killed");
 	kv_fixture_collect(&f);
 	ev = kv_fixture_event(&f, "EXEC_DENY", 0);

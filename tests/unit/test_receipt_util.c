@@ -133,7 +133,7 @@ int rc_make(struct rc_chain *c, const char *sub, const struct rc_spec *spec)
 	struct kv_chain *ch;
 	char keypath[PATH_MAX];
 	unsigned r, cl;
-	int err;
+	int err, cerr;
 
 	memset(c, 0, sizeof(*c));
 	if (!spec)
@@ -202,9 +202,9 @@ int rc_make(struct rc_chain *c, const char *sub, const struct rc_spec *spec)
 	add(end, "events_lost", U(0));
 	add(end, "events_suppressed", U(0));
 	add(end, "exit_status", I(0));
-	r = (unsigned)kv_chain_close(ch, end);
-	if (err || r)
-		return err ? err : (int)r;
+	cerr = kv_chain_close(ch, end);
+	if (err || cerr)
+		return err ? err : cerr;
 	err = kv_receipt_pubkey_path(c->state_dir, keypath, sizeof(keypath));
 	if (!err)
 		err = kv_receipt_pubkey_load(keypath, &c->key, NULL, 0);

@@ -19,6 +19,7 @@
 #include "daemon/dsession.h"
 #include "features/features.h"
 #include "kv_egress.h"
+#include "receipts/receipts.h"
 #include "run/runtime.h"
 #include "session/cgroup.h"
 
@@ -132,6 +133,15 @@ int kv_daemon_main(struct kv_daemon_opts *o)
 	if (e) {
 		kv_err("--cgroup %s: %s", agents, e == -EMEDIUMTYPE ? "not a cgroup2 directory" : strerror(-e));
 		return KV_EXIT_USAGE;
+	}
+	{
+		unsigned found = 0;
+
+		/* a previous writer that died left sessions without an end: say so */
+		kv_chain_check_unfinished(o->conf.state_dir, NULL, &found);
+		if (found)
+			kv_warn(FEAT, "%u unfinished session(s) in %s (see kavachos audit --all)", found,
+				o->conf.state_dir);
 	}
 	e = load_runtime(o, agents, &rt);
 	if (e) {

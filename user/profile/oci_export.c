@@ -51,11 +51,23 @@ static struct json_object *entry_head(const struct kv_rule *r)
 }
 
 struct entry {
-	char *key; /* canonical JSON of the head */
+	char key[160]; /* action and arguments: rules with equal keys share an entry */
 	struct json_object *head;
 	const char **names;
 	size_t n;
 };
+
+static void rule_key(const struct kv_rule *r, char *key, size_t len)
+{
+	size_t off;
+	int i;
+
+	off = (size_t)snprintf(key, len, "%x/%u", r->action, r->n_args);
+	for (i = 0; i < r->n_args && off < len; i++)
+		off += (size_t)snprintf(key + off, len - off, "/%u,%u,%llx,%llx", r->args[i].arg,
+					r->args[i].op, (unsigned long long)r->args[i].a,
+					(unsigned long long)r->args[i].b);
+}
 
 static int str_qcmp(const void *a, const void *b)
 {
@@ -83,28 +95,19 @@ static struct json_object *syscalls_json(const struct kv_profile *p)
 		return NULL;
 	for (i = 0; i < p->n_rules; i++) {
 		const char *name = kv_syscall_name(p->rules[i].nr);
-		struct json_object *head;
-		char *key;
+		char key[sizeof(ents[0].key)];
 
 		if (!name)
 			continue;
-		head = entry_head(&p->rules[i]);
-		key = kv_json_canonical(head, NULL);
-		if (!key) {
-			json_object_put(head);
-			goto out;
-		}
+		rule_key(&p->rules[i], key, sizeof(key));
 		for (j = 0; j < ne && strcmp(ents[j].key, key); j++)
 			;
 		if (j == ne) {
-			ents[ne].key = key;
-			ents[ne].head = head;
+			memcpy(ents[ne].key, key, sizeof(key));
+			ents[ne].head = entry_head(&p->rules[i]);
 			ents[ne].names = calloc(p->n_rules, sizeof(char *));
 			if (!ents[ne++].names)
 				goto out;
-		} else {
-			free(key);
-			json_object_put(head);
 		}
 		ents[j].names[ents[j].n++] = name;
 	}
@@ -132,7 +135,6 @@ static struct json_object *syscalls_json(const struct kv_profile *p)
 	}
 out:
 	for (i = 0; i < ne; i++) {
-		free(ents[i].key);
 		free(ents[i].names);
 		json_object_put(ents[i].head);
 		if (sorted) {

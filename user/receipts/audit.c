@@ -13,9 +13,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "events/events.h"
 #include "receipts/audit_internal.h"
 #include "receipts/receipt_keys.h"
-#include "events/events.h"
 #include "receipts/receipts.h"
 #include "receipts/store.h"
 
@@ -124,17 +124,12 @@ struct json_object *kv_audit_parse_payload(const char *p, size_t n)
 static bool hex_member(const char *obj, size_t len, const char *key, size_t digits, char *out)
 {
 	const char *v;
-	size_t n, i;
+	size_t n;
 
-	if (!kv_canon_member(obj, len, key, &v, &n) || n != digits + 2 || v[0] != '"')
+	if (!kv_canon_member(obj, len, key, &v, &n) || n != digits + 2 || v[0] != '"' ||
+	    !kv_is_hex(v + 1, digits))
 		return false;
-	for (i = 0; i < digits; i++) {
-		char c = v[1 + i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return false;
-		out[i] = c;
-	}
+	memcpy(out, v + 1, digits);
 	out[digits] = 0;
 	return true;
 }

@@ -130,6 +130,16 @@ static struct json_object *end_fields(int status, const struct kv_session_state 
 	return o;
 }
 
+static void seal_lost(struct kv_chain *c, uint64_t n, const char *reason)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "count", json_object_new_uint64(n));
+	json_object_object_add(o, "reason", json_object_new_string(reason));
+	if (kv_chain_append(c, "EVENTS_LOST", o, 0))
+		kv_warn("receipts", "could not seal EVENTS_LOST (%s)", reason);
+}
+
 void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		 struct kv_session_state *st_out)
 {
@@ -144,6 +154,12 @@ void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 	have_st = !kv_session_state_read(b, lv->s.cgid, &st);
 	if (!have_st)
 		memset(&st, 0, sizeof(st));
+	/* what the kernel counted but could not stream is sealed as lost,
+	 * so audit can tell loss from tampering */
+	if (st.events_lost)
+		seal_lost(lv->chain, st.events_lost, "ringbuf_full");
+	if (st.events_suppressed)
+		seal_lost(lv->chain, st.events_suppressed, "rate_limited");
 	e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
 	if (e)
 		kv_warn("receipts", "sealing the end of session %s failed: %s", lv->s.id,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -72,6 +73,9 @@ struct json_object *kv_release_apply(struct kv_runtime *rt, struct kv_live *lv,
 	if (kill)
 		kv_cgroup_kill(lv->s.cgroup);
 	kv_cgroup_freeze(lv->s.cgroup, 0);
+	/* the kernel SIGSTOPs the violator at LOCK (track.bpf.c): resume it */
+	if (!kill)
+		kv_cgroup_signal(lv->s.cgroup, SIGCONT);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "from", json_object_new_string(kv_gate_name(from)));
 	json_object_object_add(rec, "to", json_object_new_string(kill ? "KILLED" : kv_gate_name(to)));

@@ -258,6 +258,15 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 		return KV_EXIT_USAGE;
 	}
 
+	{
+		unsigned found = 0;
+
+		/* an earlier run that died left a session without an end: say so */
+		kv_chain_check_unfinished(in->state_dir, NULL, &found);
+		if (found)
+			kv_warn(FEAT, "%u unfinished session(s) in %s (see kavachos audit --all)",
+				found, in->state_dir);
+	}
 	/* programs attached to the agents' root, the session beneath it */
 	e = runtime_for(agents, f, &em.rt);
 	if (e) {

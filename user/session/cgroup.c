@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,5 +216,32 @@ int kv_cgroup_resolve(const char *arg, char *out, size_t len, char *err, size_t 
 	}
 	if ((size_t)snprintf(out, len, "%s", arg) >= len)
 		return -ENAMETOOLONG;
+	return 0;
+}
+
+int kv_cgroup_signal(const char *path, int sig)
+{
+	char file[PATH_MAX], child[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	int pid;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%d", &pid) == 1)
+		kill(pid, sig);
+	fclose(f);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
+		kv_cgroup_signal(child, sig);
+	}
+	if (d)
+		closedir(d);
 	return 0;
 }

@@ -23,6 +23,8 @@ int kv_cgroup_move(const char *path, pid_t pid);
 /* Write "1"/"0" to cgroup.freeze; kill via cgroup.kill. 0 or -errno. */
 int kv_cgroup_freeze(const char *path, int frozen);
 int kv_cgroup_kill(const char *path);
+/* Send sig to every process of the cgroup and its children. 0 or -errno. */
+int kv_cgroup_signal(const char *path, int sig);
 /* 1 if cgroup.events says "populated 1", 0 if not, -errno. */
 int kv_cgroup_populated(const char *path);
 /* 1/0 for "frozen", -errno. */
