@@ -21,6 +21,8 @@ static void usage(void)
 	       "  --detach           on exit, detach the programs and remove the pins\n"
 	       "                     (default: leave them: enforcement survives the daemon)\n"
 	       "  --replace-pins     pins from an incompatible build are removed, not refused\n"
+	       "  --falco-alerts P   seal Falco's JSON alerts from P (file or FIFO) into the\n"
+	       "                     sessions they name (FALCO_ALERT, RATE_EXCEEDED)\n"
 	       "  -v, --verbose      more diagnostics\n\n"
 	       "Signals: SIGTERM/SIGINT flush receipts and exit leaving the pins; SIGHUP reloads\n"
 	       "the configuration for new sessions.\n");
@@ -28,7 +30,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	enum { O_CG = 256, O_PIN, O_STATE, O_CONF, O_FG, O_CHECK, O_DETACH, O_REPLACE };
+	enum { O_CG = 256, O_PIN, O_STATE, O_CONF, O_FG, O_CHECK, O_DETACH, O_REPLACE, O_FALCO };
 	static const struct option opts[] = {
 		{ "cgroup", required_argument, 0, O_CG },
 		{ "pin-dir", required_argument, 0, O_PIN },
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, 0, O_CHECK },
 		{ "detach", no_argument, 0, O_DETACH },
 		{ "replace-pins", no_argument, 0, O_REPLACE },
+		{ "falco-alerts", required_argument, 0, O_FALCO },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0 },
@@ -58,6 +61,7 @@ int main(int argc, char **argv)
 		case O_CHECK: check = true; break;
 		case O_DETACH: o.detach_on_exit = true; break;
 		case O_REPLACE: o.replace_pins = true; break;
+		case O_FALCO: o.falco_alerts = optarg; break;
 		case 'v': kv_verbose++; break;
 		case 'h': usage(); return KV_EXIT_OK;
 		default: return KV_EXIT_USAGE;

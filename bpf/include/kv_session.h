@@ -76,6 +76,22 @@ struct kv_syscall_policy {
 	__u64 notify[KV_MAX_SYSCALLS / 64]; /* decided by the user-space supervisor */
 };
 
+/* The valve's target state for the counters: one definition for the BPF
+ * hooks and for user space (Falco alerts are counted there). */
+static inline __u32 kv_gate_target(const struct kv_session *s, const struct kv_session_state *st)
+{
+	__u64 total = st->total;
+
+	if ((s->thr_lock && total >= s->thr_lock) ||
+	    (s->burst_count && st->window_count >= s->burst_count))
+		return KV_GATE_LOCKED;
+	if (s->thr_crack && total >= s->thr_crack)
+		return KV_GATE_CRACKED;
+	if (s->thr_throttle && total >= s->thr_throttle)
+		return KV_GATE_THROTTLED;
+	return KV_GATE_OPEN;
+}
+
 _Static_assert(sizeof(struct kv_session) == 48, "kv_session layout");
 _Static_assert(sizeof(struct kv_session_state) == 120, "kv_session_state layout");
 _Static_assert(sizeof(struct kv_syscall_policy) == 192, "kv_syscall_policy layout");

@@ -139,21 +139,6 @@ static __always_inline void *kv_event_reserve(struct kv_session_state *st,
 	return e;
 }
 
-static __always_inline __u32 kv_gate_target(struct kv_session *s,
-					    struct kv_session_state *st)
-{
-	__u64 total = st->total;
-
-	if ((s->thr_lock && total >= s->thr_lock) ||
-	    (s->burst_count && st->window_count >= s->burst_count))
-		return KV_GATE_LOCKED;
-	if (s->thr_crack && total >= s->thr_crack)
-		return KV_GATE_CRACKED;
-	if (s->thr_throttle && total >= s->thr_throttle)
-		return KV_GATE_THROTTLED;
-	return KV_GATE_OPEN;
-}
-
 /* Count one violation of class cls for the session and move the gate
  * valve forward if a threshold is crossed (one-way: only upward, with
  * cmpxchg so two CPUs cannot both emit the same transition).

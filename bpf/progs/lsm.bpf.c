@@ -970,20 +970,36 @@ int BPF_PROG(kv_kload_data, enum kernel_load_data_id id)
 
 /* ---- AF_UNIX, where the kernel has no cgroup/connect_unix --------------- */
 
-/* 1 if the kernel-form path has a ".." component (a prefix entry must not
- * be escaped with /allowed/dir/../../elsewhere). As in egress.bpf.c. */
-static __always_inline int has_dotdot(const __u8 *p)
-{
-	int i;
+struct dotdot_ctx {
+	const __u8 *p; /* KV_EGRESS_UNIX_PATH bytes */
+	int found;
+};
 
-	for (i = 0; i < UNIX_PATH_MAX - 1; i++) {
-		if (!p[i])
-			break;
-		if (p[i] == '.' && p[i + 1] == '.' && (i == 0 || p[i - 1] == '/') &&
-		    (i + 2 >= UNIX_PATH_MAX || p[i + 2] == '/' || p[i + 2] == 0))
-			return 1;
+static long dotdot_step(__u32 i, struct dotdot_ctx *c)
+{
+	const __u8 *p = c->p;
+	__u32 j = i, k;
+
+	if (j + 2 >= KV_EGRESS_UNIX_PATH || !p[j])
+		return 1;
+	if (p[j] != '.' || p[j + 1] != '.' || (p[j + 2] != '/' && p[j + 2] != 0))
+		return 0;
+	k = j - 1;
+	if (j == 0 || (k < KV_EGRESS_UNIX_PATH && p[k] == '/')) {
+		c->found = 1;
+		return 1;
 	}
 	return 0;
+}
+
+/* 1 if the kernel-form path has a ".." component (a prefix entry must not
+ * be escaped with /allowed/dir/../../elsewhere), as in egress.bpf.c. */
+static __always_inline int has_dotdot(const __u8 *p)
+{
+	struct dotdot_ctx c = { .p = p };
+
+	bpf_loop(UNIX_PATH_MAX - 1, dotdot_step, &c, 0);
+	return c.found;
 }
 
 /* The egress allowlist (kv_egress_unix) for a sockaddr_un in kernel memory;

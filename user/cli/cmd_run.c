@@ -41,6 +41,11 @@ static void usage(void)
 	       "                        /run/kavachos/control.sock); with the daemon, no root\n"
 	       "                        is needed: it creates the session, this process\n"
 	       "                        applies no_new_privs and seccomp itself\n"
+	       "  --falco               write the domain's Falco rules for this session to\n"
+	       "                        STATE_DIR/falco/SESSION.yaml (load them into Falco)\n"
+	       "  --falco-alerts=PATH   seal Falco's JSON alerts about this session from PATH\n"
+	       "                        (a file Falco appends to, or a FIFO): FALCO_ALERT\n"
+	       "                        receipts, counted by the gate valve\n"
 	       "  --json                print the session summary as JSON on stderr\n"
 	       "  -v, --verbose         more diagnostics\n\n"
 	       "Exit status: the agent's, 128+N if it died of signal N; 125 if kavachos\n"
@@ -50,7 +55,7 @@ static void usage(void)
 int cmd_run(int argc, char **argv)
 {
 	enum { O_MASK = 256, O_DOMAIN, O_DEPTH, O_STRICT, O_ALLOW, O_NODEF, O_SECCOMP, O_USER,
-	       O_ASK, O_STATE, O_CGROUP, O_FALCO, O_NODAEMON, O_DSOCK };
+	       O_ASK, O_STATE, O_CGROUP, O_FALCO, O_NODAEMON, O_DSOCK, O_FALERTS };
 	static const struct option opts[] = {
 		{ "trust-mask", required_argument, 0, O_MASK },
 		{ "domain", required_argument, 0, O_DOMAIN },
@@ -65,6 +70,7 @@ int cmd_run(int argc, char **argv)
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "falco", no_argument, 0, O_FALCO },
 		{ "no-daemon", no_argument, 0, O_NODAEMON },
+		{ "falco-alerts", required_argument, 0, O_FALERTS },
 		{ "daemon-socket", required_argument, 0, O_DSOCK },
 		{ "json", no_argument, 0, 'j' },
 		{ "verbose", no_argument, 0, 'v' },
@@ -97,6 +103,7 @@ int cmd_run(int argc, char **argv)
 		case O_CGROUP: ro.cgroup = optarg; break;
 		case O_FALCO: ro.falco = true; break;
 		case O_NODAEMON: ro.no_daemon = true; break;
+		case O_FALERTS: ro.falco_alerts = optarg; break;
 		case O_DSOCK: ro.daemon_socket = optarg; break;
 		case 'j': kv_json_output = true; break;
 		case 'v': kv_verbose++; break;

@@ -21,6 +21,7 @@
 #include "kv_egress.h"
 #include "receipts/receipts.h"
 #include "run/runtime.h"
+#include "run/falco_ingest.h"
 #include "session/cgroup.h"
 
 #define FEAT "daemon"
@@ -114,6 +115,7 @@ int kv_daemon_main(struct kv_daemon_opts *o)
 {
 	struct pollfd pfd[1 + KV_MAX_CLIENTS];
 	struct kv_dsessions *ds = NULL;
+	struct kv_falco_ingest *fi = NULL;
 	struct kv_runtime *rt = NULL;
 	char agents[PATH_MAX], err[PATH_MAX + 256];
 	int lfd = -1, nclients = 0, e, i, rc = KV_EXIT_FAIL;
@@ -158,6 +160,8 @@ int kv_daemon_main(struct kv_daemon_opts *o)
 		kv_err("sessions: %s", strerror(-e));
 		goto out;
 	}
+	if (o->falco_alerts && (e = kv_falco_ingest_start(rt, o->falco_alerts, &fi)))
+		kv_warn("falco", "cannot read alerts from %s: %s", o->falco_alerts, strerror(-e));
 	sigaction(SIGTERM, &st, NULL);
 	sigaction(SIGINT, &st, NULL);
 	sigaction(SIGHUP, &sh, NULL);
@@ -206,6 +210,7 @@ int kv_daemon_main(struct kv_daemon_opts *o)
 	kv_info(FEAT, "stopping: receipts flushed, %s", o->detach_on_exit ?
 		"programs detached (--detach)" : "programs stay attached through the pins");
 out:
+	kv_falco_ingest_stop(fi, NULL);
 	for (i = 1; i <= nclients; i++)
 		close(pfd[i].fd);
 	kv_dsessions_free(ds, o->detach_on_exit);

@@ -10,6 +10,7 @@ struct kv_daemon_opts {
 	struct kv_daemon_conf conf; /* after flags override the file */
 	bool detach_on_exit;        /* --detach: remove pins and links on exit */
 	bool replace_pins;          /* --replace-pins: drop incompatible pins */
+	const char *falco_alerts;   /* --falco-alerts: Falco JSON alerts to seal */
 };
 
 /* Runs until SIGTERM/SIGINT. Returns the process exit status. */

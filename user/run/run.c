@@ -23,6 +23,8 @@
 #include "run/inputs.h"
 #include "run/launch.h"
 #include "run/notify_glue.h"
+#include "run/falco_ingest.h"
+#include "falco/render.h"
 #include "daemon/control.h"
 #include "run/release.h"
 #include "run/run.h"
@@ -207,6 +209,29 @@ out:
 	return rc;
 }
 
+/* --falco: the domain's rules, scoped to this session's id, for Falco. */
+static void write_falco_rules(const struct kv_run_inputs *in, const char *id)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 80], err[256], *yaml = NULL;
+	FILE *f;
+
+	if (kv_falco_render(in->profile_in.domain, in->profile_in.trust_mask, &yaml, err, sizeof(err))) {
+		kv_warn("falco", "rules not written: %s", err);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/falco", in->state_dir);
+	mkdir(dir, 0750);
+	snprintf(path, sizeof(path), "%s/%s.yaml", dir, id);
+	f = fopen(path, "we");
+	if (!f || fputs(yaml, f) == EOF || fclose(f)) {
+		kv_warn("falco", "cannot write %s: %s", path, strerror(errno));
+	} else {
+		kv_info("falco", "rules for this session: %s (falco -r %s, json_output: true; "
+			"then --falco-alerts)", path, path);
+	}
+	free(yaml);
+}
+
 /* ---- embedded: this process is the loader for its own session ---- */
 
 struct embedded {
@@ -236,6 +261,7 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 	const struct kv_features *f;
 	struct embedded em = { 0 };
 	struct kv_session_server *srv = NULL;
+	struct kv_falco_ingest *fi = NULL;
 	struct kv_session_state st;
 	char agents[PATH_MAX], err[512], pins[PATH_MAX] = "", id[KV_SESSION_ID_LEN];
 	int rc = KV_EXIT_RUN_FAILED, e, status = -1;
@@ -290,6 +316,11 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 		kv_warn(FEAT, "session %s cannot be released by `kavachos release` (only killed)",
 			em.lv->s.id);
 
+	if (o->falco)
+		write_falco_rules(in, em.lv->s.id);
+	if (o->falco_alerts && (e = kv_falco_ingest_start(em.rt, o->falco_alerts, &fi)))
+		kv_warn("falco", "cannot read alerts from %s: %s", o->falco_alerts, strerror(-e));
+
 	l->envp = agent_env(em.lv->s.id, in);
 	if (!l->envp)
 		kv_err("out of memory");
@@ -297,6 +328,7 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 		rc = supervise(l, embedded_place, &em, embedded_seal, &em, o->ask, &status);
 
 	kv_live_kill_rest(em.lv->s.cgroup);
+	kv_falco_ingest_stop(fi, NULL); /* what Falco said is sealed before SESSION_END */
 	kv_session_server_stop(srv);
 	snprintf(id, sizeof(id), "%s", em.lv->s.id);
 	kv_live_end(em.rt, em.lv, status, &st);

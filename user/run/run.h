@@ -16,7 +16,8 @@ struct kv_run_opts {
 	bool ask;
 	const char *state_dir;
 	const char *cgroup;
-	bool falco;
+	bool falco;                /* write the domain's Falco rules for the session */
+	const char *falco_alerts;  /* Falco JSON alerts to seal (file or FIFO) */
 	bool no_daemon;            /* --no-daemon: embedded even if kavachos-load runs */
 	const char *daemon_socket; /* --daemon-socket: must be reachable */
 	char **argv; /* agent binary and args, NULL-terminated */

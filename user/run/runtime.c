@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
+#include <bpf/bpf.h>
 #include <stdatomic.h>
 #include <limits.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@ struct rt_session {
 	uint64_t cgid;
 	struct kv_chain *chain;
 	char cgroup[PATH_MAX];
+	char id[64];
 };
 
 struct kv_runtime {
@@ -136,6 +139,8 @@ int kv_runtime_add_session(struct kv_runtime *rt, uint64_t cgid, struct kv_chain
 		s->cgid = cgid;
 		s->chain = chain;
 		snprintf(s->cgroup, sizeof(s->cgroup), "%s", cgroup);
+		/* the session id is the cgroup's last component */
+		snprintf(s->id, sizeof(s->id), "%s", strrchr(cgroup, '/') ? strrchr(cgroup, '/') + 1 : cgroup);
 	}
 	pthread_mutex_unlock(&rt->lock);
 	return err;
@@ -173,6 +178,85 @@ int kv_runtime_seal(struct kv_runtime *rt, uint64_t cgid, const char *type,
 	}
 	pthread_mutex_unlock(&rt->lock);
 	return err;
+}
+
+int kv_runtime_find(struct kv_runtime *rt, const char *id, uint64_t *cgid)
+{
+	int i, e = -ENOENT;
+
+	pthread_mutex_lock(&rt->lock);
+	for (i = 0; i < rt->nsessions; i++)
+		if (!strcmp(rt->sessions[i].id, id)) {
+			*cgid = rt->sessions[i].cgid;
+			e = 0;
+		}
+	pthread_mutex_unlock(&rt->lock);
+	return e;
+}
+
+int kv_runtime_user_violation(struct kv_runtime *rt, uint64_t cgid, uint32_t cls,
+			      const char *type, struct json_object *fields)
+{
+	int fd_state = kv_bpf_map_fd(rt->bpf, "kv_state"), fd_pol = kv_bpf_map_fd(rt->bpf, "kv_sessions");
+	struct kv_session_state st;
+	struct kv_session pol;
+	struct rt_session *s;
+	struct json_object *g = NULL;
+	struct timespec ts;
+	uint64_t now;
+	uint32_t from, to;
+	int e, i;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&rt->lock);
+	kv_events_drain(rt->ev);
+	s = find(rt, cgid);
+	if (!s || bpf_map_lookup_elem(fd_state, &cgid, &st) || bpf_map_lookup_elem(fd_pol, &cgid, &pol)) {
+		pthread_mutex_unlock(&rt->lock);
+		json_object_put(fields);
+		return -ENOENT;
+	}
+	/* the kernel's counters and valve, moved from user space: the same
+	 * rule (kv_gate_target) as the BPF hooks. A BPF update racing this
+	 * read-modify-write can lose one increment; documented. */
+	st.counts[cls < KV_CLASS_MAX ? cls : KV_CLASS_FALCO]++;
+	st.total++;
+	if (pol.burst_window_ns && now - st.window_start_ns > pol.burst_window_ns) {
+		st.window_start_ns = now;
+		st.window_count = 0;
+	}
+	st.window_count++;
+	from = st.gate;
+	to = kv_gate_target(&pol, &st);
+	if (to > from) {
+		st.gate = to;
+		st.gate_ns = now;
+	}
+	e = bpf_map_update_elem(fd_state, &cgid, &st, BPF_EXIST) ? -errno : 0;
+	if (!e && fields)
+		e = kv_chain_append(s->chain, type, fields, now);
+	else
+		json_object_put(fields);
+	if (!e && to > from) {
+		struct json_object *c = json_object_new_object();
+
+		g = json_object_new_object();
+		json_object_object_add(g, "from", json_object_new_string(kv_gate_name(from)));
+		json_object_object_add(g, "to", json_object_new_string(kv_gate_name(to)));
+		json_object_object_add(g, "trigger", json_object_new_string(kv_class_name(cls)));
+		for (i = 0; i < KV_CLASS_MAX; i++)
+			json_object_object_add(c, kv_class_name(i), json_object_new_uint64(st.counts[i]));
+		json_object_object_add(c, "total", json_object_new_uint64(st.total));
+		json_object_object_add(g, "counters", c);
+		json_object_object_add(g, "class", json_object_new_string("none"));
+		if (to == KV_GATE_LOCKED && (pol.flags & KV_SF_ENFORCE_GATE))
+			json_object_object_add(g, "frozen",
+					       json_object_new_boolean(!kv_cgroup_freeze(s->cgroup, 1)));
+		e = kv_chain_append(s->chain, "GATE_TRANSITION", g, now);
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return e;
 }
 
 uint64_t kv_runtime_orphans(const struct kv_runtime *rt)

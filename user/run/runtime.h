@@ -5,6 +5,7 @@
 #ifndef KV_RUNTIME_H
 #define KV_RUNTIME_H
 #include <stdint.h>
+#include "kv_session.h"
 #include <json-c/json.h>
 
 struct kv_bpf;
@@ -24,6 +25,14 @@ void kv_runtime_remove_session(struct kv_runtime *rt, uint64_t cgid);
  * the session's chain, serialised with the kernel's events. fields consumed. */
 int kv_runtime_seal(struct kv_runtime *rt, uint64_t cgid, const char *type,
 		    struct json_object *fields, uint64_t ktime_ns);
+/* The live session named id (its cgroup's name). 0 or -ENOENT. */
+int kv_runtime_find(struct kv_runtime *rt, const char *id, uint64_t *cgid);
+/* A violation seen in user space (a Falco alert): sealed as `type` with
+ * fields (consumed), counted in the kernel's kv_state under cls, and the
+ * gate valve moved by the same rule as the hooks (GATE_TRANSITION sealed,
+ * the cgroup frozen at LOCKED). 0 or negative errno. */
+int kv_runtime_user_violation(struct kv_runtime *rt, uint64_t cgid, uint32_t cls,
+			      const char *type, struct json_object *fields);
 /* Events for sessions not (or no longer) registered, and write failures. */
 uint64_t kv_runtime_orphans(const struct kv_runtime *rt);
 uint64_t kv_runtime_seal_failures(const struct kv_runtime *rt);
