@@ -20,6 +20,7 @@ static const struct kv_cmd commands[] = {
 	{ "sessions", cmd_sessions, "list live and past sessions" },
 	{ "release", cmd_release, "release a session's gate valve (root; sealed)" },
 	{ "status", cmd_status, "what this kernel can enforce, and with which mechanism" },
+	{ "egress", cmd_egress, "show a session's live egress allowlist from the kernel maps" },
 	{ "help", do_help, "this help" },
 	{ 0 },
 };

@@ -47,6 +47,7 @@ enum kv_egress_hook {
 	KV_HOOK_SENDMSG6 = 4,
 	KV_HOOK_SOCK_CREATE = 5,
 	KV_HOOK_CONNECT_UNIX = 6,
+	KV_HOOK_SENDMSG_UNIX = 7,
 };
 
 struct kv_ev_egress {

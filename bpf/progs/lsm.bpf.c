@@ -972,20 +972,23 @@ int BPF_PROG(kv_kload_data, enum kernel_load_data_id id)
 
 struct dotdot_ctx {
 	const __u8 *p; /* KV_EGRESS_UNIX_PATH bytes */
+	__u8 prev;     /* the byte before p[i] ('/' before the first) */
 	int found;
 };
 
 static long dotdot_step(__u32 i, struct dotdot_ctx *c)
 {
 	const __u8 *p = c->p;
-	__u32 j = i, k;
+	__u32 j = i;
+	__u8 prev = c->prev;
 
-	if (j + 2 >= KV_EGRESS_UNIX_PATH || !p[j])
+	if (j >= KV_EGRESS_UNIX_PATH - 2)
 		return 1;
-	if (p[j] != '.' || p[j + 1] != '.' || (p[j + 2] != '/' && p[j + 2] != 0))
-		return 0;
-	k = j - 1;
-	if (j == 0 || (k < KV_EGRESS_UNIX_PATH && p[k] == '/')) {
+	barrier_var(j);
+	if (j >= KV_EGRESS_UNIX_PATH - 2 || !p[j])
+		return 1;
+	c->prev = p[j];
+	if (prev == '/' && p[j] == '.' && p[j + 1] == '.' && (p[j + 2] == '/' || p[j + 2] == 0)) {
 		c->found = 1;
 		return 1;
 	}
@@ -996,7 +999,7 @@ static long dotdot_step(__u32 i, struct dotdot_ctx *c)
  * be escaped with /allowed/dir/../../elsewhere), as in egress.bpf.c. */
 static __always_inline int has_dotdot(const __u8 *p)
 {
-	struct dotdot_ctx c = { .p = p };
+	struct dotdot_ctx c = { .p = p, .prev = '/' };
 
 	bpf_loop(UNIX_PATH_MAX - 1, dotdot_step, &c, 0);
 	return c.found;

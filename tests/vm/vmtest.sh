@@ -136,7 +136,7 @@ kernel_fetch() {
 	done
 	mod_order=
 	for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
-		netfs fscache 9pnet 9pnet_virtio 9p; do
+		netfs fscache 9pnet 9pnet_virtio 9p veth; do
 		mod_add "$m"
 	done
 	tr ' ' '\n' <<<"${mod_order# }" >"$pkgdir/modules/order"

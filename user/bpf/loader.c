@@ -126,21 +126,29 @@ static int share_maps(struct kv_bpf *b, size_t idx, const struct kv_bpf_opts *o)
 	return 0;
 }
 
+/* libbpf 1.1 has no section names for the AF_UNIX hooks (kernel >= 6.7):
+ * such programs are declared "?cgroup/connect4" / "?cgroup/sendmsg4" and
+ * retargeted here where the kernel's BTF names the attach type. */
 static void setup_programs(struct bpf_object *obj, const struct kv_features *f)
 {
+	const struct {
+		const char *prog;
+		int attach_type;
+	} retarget[] = {
+		{ "kv_connect_unix", f->connect_unix.ok ? f->connect_unix_attach_type : -1 },
+		{ "kv_sendmsg_unix", f->connect_unix.ok ? f->sendmsg_unix_attach_type : -1 },
+	};
 	struct bpf_program *p;
+	size_t i;
 
 	bpf_object__for_each_program(p, obj) {
-		/* libbpf 1.1 has no section name for connect_unix: the program is
-		 * declared "?cgroup/connect4" and retargeted where the kernel has it. */
-		if (!strcmp(bpf_program__name(p), "kv_connect_unix")) {
-			if (f->connect_unix.ok) {
-				bpf_program__set_autoload(p, true);
+		for (i = 0; i < sizeof(retarget) / sizeof(retarget[0]); i++) {
+			if (strcmp(bpf_program__name(p), retarget[i].prog))
+				continue;
+			bpf_program__set_autoload(p, retarget[i].attach_type >= 0);
+			if (retarget[i].attach_type >= 0)
 				bpf_program__set_expected_attach_type(
-					p, (enum bpf_attach_type)f->connect_unix_attach_type);
-			} else {
-				bpf_program__set_autoload(p, false);
-			}
+					p, (enum bpf_attach_type)retarget[i].attach_type);
 		}
 	}
 }

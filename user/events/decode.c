@@ -71,6 +71,7 @@ static const char *hook_name(uint8_t hook)
 	case KV_HOOK_SENDMSG6: return "sendmsg6";
 	case KV_HOOK_SOCK_CREATE: return "sock_create";
 	case KV_HOOK_CONNECT_UNIX: return "connect_unix";
+	case KV_HOOK_SENDMSG_UNIX: return "sendmsg_unix";
 	default: return "unknown";
 	}
 }
@@ -90,7 +91,7 @@ static void egress_fields(struct json_object *o, const struct kv_ev_egress *e)
 				  : e->family == AF_UNIX ? "unix" : "other");
 	add_int(o, "protocol", e->proto);
 	add_str(o, "protocol_name", e->proto == 6 ? "tcp" : e->proto == 17 ? "udp" : "other");
-	if (e->hook == KV_HOOK_CONNECT_UNIX) {
+	if (e->hook == KV_HOOK_CONNECT_UNIX || e->hook == KV_HOOK_SENDMSG_UNIX) {
 		add_kstr(o, "path", e->path, sizeof(e->path));
 	} else if (e->hook == KV_HOOK_SOCK_CREATE) {
 		add_int(o, "sock_type", e->sock_type);

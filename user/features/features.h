@@ -30,6 +30,7 @@ struct kv_features {
 	struct kv_feat cgroup_sock_create;
 	struct kv_feat connect_unix;     /* BPF_CGROUP_UNIX_CONNECT */
 	int connect_unix_attach_type;    /* its enum value from the kernel's BTF, or -1 */
+	int sendmsg_unix_attach_type;    /* BPF_CGROUP_UNIX_SENDMSG, or -1 */
 	struct kv_feat bpf_lsm;          /* lsm/ programs load + attach */
 	struct kv_feat tp_btf;           /* tp_btf/sys_exit load + attach */
 	struct kv_feat ringbuf;

@@ -298,6 +298,7 @@ static void probe_btf_enums(struct kv_features *f)
 	int id, i;
 
 	f->connect_unix_attach_type = -1;
+	f->sendmsg_unix_attach_type = -1;
 	if (!btf) {
 		set(&f->btf, false, "/sys/kernel/btf/vmlinux missing: CO-RE programs cannot load");
 		return;
@@ -309,6 +310,8 @@ static void probe_btf_enums(struct kv_features *f)
 		e = btf_enum(t) + i;
 		if (!strcmp(btf__name_by_offset(btf, e->name_off), "BPF_CGROUP_UNIX_CONNECT"))
 			f->connect_unix_attach_type = e->val;
+		else if (!strcmp(btf__name_by_offset(btf, e->name_off), "BPF_CGROUP_UNIX_SENDMSG"))
+			f->sendmsg_unix_attach_type = e->val;
 	}
 	btf__free(btf);
 }
