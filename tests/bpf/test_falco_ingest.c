@@ -77,7 +77,7 @@ KV_TEST(alerts_sealed_counted_rate_limited)
 		return;
 	fputs("{\"version\": 1, \"gate\": {\"throttle\": 50, \"crack\": 60, \"lock\": 100, \"burst\": 50}}\n", f);
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "cd %s && timeout 60 %s/kavachos run --state-dir=%s/state --cgroup=%s "
+	snprintf(cmd, sizeof(cmd), "cd %s && timeout 60 %s/kavachos run --no-default-net --state-dir=%s/state --cgroup=%s "
 		 "--trust-mask=0xFF --falco --falco-alerts=%s -- %s/tests/helpers/agent_violate "
 		 "sleep-ms=2500 2>&1", t, b, t, agents, alerts, b);
 	run = popen(cmd, "r");

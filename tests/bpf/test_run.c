@@ -55,7 +55,7 @@ KV_TEST(violations_refused_sealed_and_audited)
 		test__skip("needs root");
 		return;
 	}
-	rc = sh(out, sizeof(out), KV " run --state-dir=%s/state --trust-mask=0xFF -- " AGENT
+	rc = sh(out, sizeof(out), KV " run --no-default-net --state-dir=%s/state --trust-mask=0xFF -- " AGENT
 		" acct ptrace exit7 2>/dev/null", b, t, b);
 	ASSERT_EQ(rc, 7, "agent_exit_status");
 	ASSERT_HAS_SUBSTR(out, "acct EPERM", "acct_refused");
@@ -106,7 +106,7 @@ KV_TEST(exit_codes)
 				 exit_cases[i].args, agent, at + 1);
 		else
 			snprintf(args, sizeof(args), "%s", exit_cases[i].args);
-		ASSERT_EQ(sh(NULL, 0, KV " run --state-dir=%s/state %s 2>/dev/null", b, t, args),
+		ASSERT_EQ(sh(NULL, 0, KV " run --no-default-net --state-dir=%s/state %s 2>/dev/null", b, t, args),
 			  exit_cases[i].rc, exit_cases[i].args);
 	}
 }
@@ -129,7 +129,7 @@ KV_TEST(lock_freezes_release_thaws)
 	if (!ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "cgroup2"))
 		return;
 	snprintf(agents, sizeof(agents), "%s/kavachos-test-%d", root, (int)getpid());
-	snprintf(cmd, sizeof(cmd), "timeout 60 " KV " run --state-dir=%s/state --cgroup=%s "
+	snprintf(cmd, sizeof(cmd), "timeout 60 " KV " run --no-default-net --state-dir=%s/state --cgroup=%s "
 		 "--trust-mask=0xFF -- " AGENT " acct*12 sleep-ms=1500 exit7 2>&1", b, t, agents, b);
 	run = popen(cmd, "r");
 	if (!ASSERT_OK_PTR(run, "popen"))
@@ -169,4 +169,32 @@ KV_TEST(lock_freezes_release_thaws)
 	ASSERT_HAS_SUBSTR(out, "\"frozen\":true", "frozen_sealed");
 	ASSERT_HAS_SUBSTR(out, "\"type\":\"RELEASE\"", "release_receipt");
 	ASSERT_HAS_SUBSTR(out, "\"reason\":\"test\"", "release_reason");
+}
+
+/* The agent's DNS goes to its session's stub (its own resolv.conf, in its
+ * own mount namespace); a name outside the policy is refused and sealed,
+ * and the host's resolv.conf is untouched. */
+KV_TEST(dns_through_the_session_stub)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	char out[16384], host_before[4096] = "", host_after[4096] = "";
+	int rc;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	sh(host_before, sizeof(host_before), "cat /etc/resolv.conf");
+	rc = sh(out, sizeof(out), KV " run --no-default-net --state-dir=%s/state --trust-mask=0xFF -- "
+		"/bin/sh -c 'grep nameserver /etc/resolv.conf; getent hosts not-allowed.example; "
+		"echo getent=$?' 2>&1", b, t);
+	ASSERT_EQ(rc, 0, "run");
+	ASSERT_HAS_SUBSTR(out, "nameserver 127.77.", "resolv_conf_points_at_stub");
+	ASSERT_HAS_SUBSTR(out, "getent=2", "name_refused");
+	sh(host_after, sizeof(host_after), "cat /etc/resolv.conf");
+	ASSERT_STREQ(host_after, host_before, "host_resolv_conf_untouched");
+	sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
+	ASSERT_HAS_SUBSTR(out, "\"type\":\"DNS_REFUSED\"", "refusal_sealed");
+	ASSERT_HAS_SUBSTR(out, "not-allowed.example", "name_in_receipt");
+	ASSERT_EQ(sh(NULL, 0, KV " audit --all --state-dir=%s/state", b, t), 0, "audit_clean");
 }

@@ -182,7 +182,7 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	l.pid = pid;
 	e = kv_live_start(ds->rt, ds->agents,
 			  json_object_object_get_ex(m, "session_id", &jid) ? json_object_get_string(jid) : NULL,
-			  &d->in, &l, argv, &d->lv, err, sizeof(err));
+			  NULL, &d->in, &l, argv, &d->lv, err, sizeof(err));
 	free(argv);
 	if (!e) {
 		e = kv_cgroup_move(d->lv->s.cgroup, pid);

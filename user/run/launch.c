@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "run/launch.h"
 #include "seccomp/seccomp.h"
@@ -60,10 +63,30 @@ static void report(int fd, int stage, int err)
 	(void)n;
 }
 
-static void child(struct kv_launch *l, int go_rd, int err_wr, int sock)
+/* The agent's view of DNS: its own mount namespace, the stub's resolv.conf. */
+static int mount_resolv(const char *file)
+{
+	if (unshare(CLONE_NEWNS))
+		return -errno;
+	/* nothing we mount may propagate back to the host; "/" may be no
+	 * mount point (a chroot), then there is nothing to propagate */
+	mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
+	if (mount(file, "/etc/resolv.conf", NULL, MS_BIND, NULL))
+		return -errno;
+	return 0;
+}
+
+static void child(struct kv_launch *l, int go_rd, int err_wr, int sock, int ready_wr)
 {
 	int err;
 	char c;
+
+	if (ready_wr >= 0) {
+		err = l->resolv_conf ? mount_resolv(l->resolv_conf) : 0;
+		if (write(ready_wr, &err, sizeof(err)) != sizeof(err) || err)
+			_exit(125);
+		close(ready_wr);
+	}
 
 	/* the parent moves us into the session cgroup before we go on */
 	if (read(go_rd, &c, 1) != 1)
@@ -93,7 +116,7 @@ static void child(struct kv_launch *l, int go_rd, int err_wr, int sock)
 
 int kv_launch_spawn(struct kv_launch *l)
 {
-	int go[2], er[2], sk[2];
+	int go[2], er[2], sk[2], rd[2] = { -1, -1 }, merr = 0;
 
 	if (pipe2(go, O_CLOEXEC))
 		return -errno;
@@ -109,6 +132,8 @@ int kv_launch_spawn(struct kv_launch *l)
 		close(er[1]);
 		return -errno;
 	}
+	if (l->resolv_conf && pipe2(rd, O_CLOEXEC))
+		return -errno;
 	fflush(NULL);
 	l->pid = fork();
 	if (l->pid < 0)
@@ -117,7 +142,9 @@ int kv_launch_spawn(struct kv_launch *l)
 		close(go[1]);
 		close(er[0]);
 		close(sk[0]);
-		child(l, go[0], er[1], sk[1]);
+		if (rd[0] >= 0)
+			close(rd[0]);
+		child(l, go[0], er[1], sk[1], rd[1]);
 	}
 	close(go[0]);
 	close(er[1]);
@@ -125,7 +152,19 @@ int kv_launch_spawn(struct kv_launch *l)
 	l->go_fd = go[1];
 	l->err_fd = er[0];
 	l->notify_sock = sk[0];
-	return 0;
+	if (rd[0] >= 0) {
+		close(rd[1]);
+		if (read(rd[0], &merr, sizeof(merr)) != sizeof(merr))
+			merr = -EPIPE;
+		close(rd[0]);
+	}
+	if (merr) {
+		close(l->go_fd);
+		close(l->err_fd);
+		close(l->notify_sock);
+		waitpid(l->pid, NULL, 0);
+	}
+	return merr;
 }
 
 int kv_launch_go(struct kv_launch *l, int *notify_fd)

@@ -16,6 +16,9 @@ struct kv_launch {
 	char **envp;
 	struct kv_identity id;
 	const struct kv_profile *profile; /* NULL: no seccomp (tests only) */
+	/* bind-mounted over /etc/resolv.conf in the agent's own mount namespace
+	 * before it joins its cgroup (inside, BPF-LSM refuses mounts); NULL: none */
+	const char *resolv_conf;
 	/* parent side, filled by kv_launch_spawn */
 	pid_t pid;
 	int go_fd;     /* write 1 byte to let the child go on */
@@ -26,7 +29,8 @@ struct kv_launch {
 /* PATH lookup like execvp, before forking, so "not found" is known early.
  * 0, -ENOENT or -EACCES. */
 int kv_launch_resolve(const char *name, char out[PATH_MAX]);
-/* Fork the child; it blocks until kv_launch_go. 0 or -errno. */
+/* Fork the child; it blocks until kv_launch_go. With resolv_conf, returns
+ * once the child's mount namespace is ready. 0 or -errno. */
 int kv_launch_spawn(struct kv_launch *l);
 /* Release the child. It then sends its listener fd (if any): *notify_fd is
  * set to it or -1. Returns 0 once the child reached execve, or the child's

@@ -29,7 +29,7 @@ void kv_live_kill_rest(const char *cgroup)
 }
 
 int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
-		  const struct kv_run_inputs *in,
+		  const struct kv_live_hooks *hooks, const struct kv_run_inputs *in,
 		  const struct kv_launch *l, char *const *argv, struct kv_live **out, char *err,
 		  size_t errlen)
 {
@@ -67,6 +67,11 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 	lv->em.lpm_fd = kv_bpf_map_fd(b, "kv_egress_lpm");
 	lv->em.unix_fd = kv_bpf_map_fd(b, "kv_egress_unix");
 	lv->em.stat_fd = kv_bpf_map_fd(b, "kv_egress_stat");
+	if (hooks && hooks->before_egress) {
+		e = hooks->before_egress(hooks->ctx, lv, err, errlen);
+		if (e)
+			goto fail;
+	}
 	/* egress first: the session entry is what switches the hooks on */
 	e = kv_egress_policy_apply(&lv->em, lv->s.cgid, in->egress, eerr, sizeof(eerr));
 	if (e) {

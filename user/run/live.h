@@ -25,8 +25,15 @@ struct kv_live {
 /* Creates the session (id want_id if valid and free, else a new one): cgroup, maps (syscall bitmaps, gate thresholds,
  * egress), chain with its genesis. Nothing is left behind on failure;
  * err names what failed. 0 or negative errno. */
+/* Called once the session's cgroup exists, before its egress policy is
+ * written to the maps (the DNS stub puts its own address in the policy). */
+struct kv_live_hooks {
+	int (*before_egress)(void *ctx, struct kv_live *lv, char *err, size_t errlen);
+	void *ctx;
+};
+
 int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
-		  const struct kv_run_inputs *in,
+		  const struct kv_live_hooks *hooks, const struct kv_run_inputs *in,
 		  const struct kv_launch *l, char *const *argv, struct kv_live **out, char *err,
 		  size_t errlen);
 /* Ends it: kills what is left in the cgroup, drains events, reads the

@@ -24,6 +24,7 @@
 #include "run/launch.h"
 #include "run/notify_glue.h"
 #include "run/falco_ingest.h"
+#include "run/dns_glue.h"
 #include "falco/render.h"
 #include "daemon/control.h"
 #include "run/release.h"
@@ -237,7 +238,27 @@ static void write_falco_rules(const struct kv_run_inputs *in, const char *id)
 struct embedded {
 	struct kv_runtime *rt;
 	struct kv_live *lv;
+	struct kv_run_inputs *in;
+	struct kv_dns_glue *dns;
 };
+
+/* The stub's address goes into the policy before the policy goes into the
+ * maps: it is then the only port-53 destination the session has. */
+static int embedded_dns(void *ctx, struct kv_live *lv, char *err, size_t errlen)
+{
+	struct embedded *em = ctx;
+	int e;
+
+	(void)err;
+	(void)errlen;
+	em->lv = lv;
+	e = kv_dns_glue_open(em->rt, lv->s.cgid, em->in->egress, &lv->em, em->in->state_dir,
+			     lv->s.id, &em->dns);
+	if (e)
+		kv_warn("dns", "no stub resolver for session %s (%s): host names open at the "
+			"addresses they had at start", lv->s.id, strerror(-e));
+	return 0;
+}
 
 static int embedded_place(void *ctx, pid_t pid, char *err, size_t errlen)
 {
@@ -260,6 +281,7 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 {
 	const struct kv_features *f;
 	struct embedded em = { 0 };
+	struct kv_live_hooks hooks = { .before_egress = embedded_dns, .ctx = &em };
 	struct kv_session_server *srv = NULL;
 	struct kv_falco_ingest *fi = NULL;
 	struct kv_session_state st;
@@ -300,11 +322,15 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 		       agents, strerror(-e));
 		return rc;
 	}
-	e = kv_live_start(em.rt, agents, NULL, in, l, o->argv, &em.lv, err, sizeof(err));
+	em.in = in;
+	e = kv_live_start(em.rt, agents, NULL, &hooks, in, l, o->argv, &em.lv, err, sizeof(err));
 	if (e) {
 		kv_err("%s", err);
 		goto out_runtime;
 	}
+	if (em.dns && kv_dns_glue_start(em.dns))
+		kv_warn("dns", "stub not serving: names resolve only at session start");
+	l->resolv_conf = em.dns ? kv_dns_glue_resolv(em.dns) : NULL;
 	/* inspectable while it runs: profile show, bpftool map dump */
 	snprintf(pins, sizeof(pins), "%s/%s", KV_PIN_DIR_RUNS, em.lv->s.id);
 	if (mkdir(KV_PIN_DIR_RUNS, 0700) && errno != EEXIST)
@@ -329,6 +355,8 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 
 	kv_live_kill_rest(em.lv->s.cgroup);
 	kv_falco_ingest_stop(fi, NULL); /* what Falco said is sealed before SESSION_END */
+	kv_dns_glue_stop(em.dns);
+	em.dns = NULL;
 	kv_session_server_stop(srv);
 	snprintf(id, sizeof(id), "%s", em.lv->s.id);
 	kv_live_end(em.rt, em.lv, status, &st);
@@ -336,6 +364,7 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 		kv_bpf_unpin_maps(kv_runtime_bpf(em.rt), pins);
 	print_summary(id, in->state_dir, rc, &st);
 out_runtime:
+	kv_dns_glue_stop(em.dns); /* a session that failed to start */
 	kv_runtime_stop(em.rt);
 	return rc;
 }
