@@ -170,10 +170,15 @@ deps:
 	$(Q)scripts/install-deps.sh
 
 # Unit tests run under ASan+UBSan; BPF tests run on this kernel and in the VM.
+# Every stage runs even when an earlier one failed: a broken BPF test shows
+# on both kernels. The exit status says whether any stage failed.
 test: all
-	$(Q)$(MAKE) --no-print-directory SAN=1 test-unit
-	$(Q)$(MAKE) --no-print-directory test-bpf
-	$(Q)$(MAKE) --no-print-directory test-vm
+	$(Q)rc=0; \
+	$(MAKE) --no-print-directory SAN=1 test-unit || rc=1; \
+	$(MAKE) --no-print-directory test-bpf || rc=1; \
+	$(MAKE) --no-print-directory test-vm || rc=1; \
+	[ $$rc -eq 0 ] && echo "make test: all stages passed" || echo "make test: FAILED (see above)"; \
+	exit $$rc
 
 test-unit: $(OUT)/tests/test_unit $(TEST_HELPERS) $(BINS)
 	@echo "== unit tests ($(OUT))"

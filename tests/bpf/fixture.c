@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,37 @@ static void collect_sink(void *ctx, uint64_t session, const char *type, struct j
 	json_object_object_add(e, "session", json_object_new_uint64(session));
 	json_object_object_add(e, "fields", fields);
 	json_object_array_add(f->events, e);
+}
+
+int kv_sh(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[8192], sink[4096];
+	size_t n = 0, k;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	/* drain all of it: a writer must never die of SIGPIPE because we stopped */
+	for (;;) {
+		if (out && n < len - 1)
+			k = fread(out + n, 1, len - 1 - n, p);
+		else
+			k = fread(sink, 1, sizeof(sink), p);
+		if (!k)
+			break;
+		if (out && n < len - 1)
+			n += k;
+	}
+	if (out)
+		out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 void kv_policy_allow_all_but(struct kv_syscall_policy *sp, const int *denied)

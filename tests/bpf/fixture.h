@@ -7,6 +7,7 @@
 #define KV_FIXTURE_H
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <json-c/json.h>
 #include "kv_session.h"
 #include "session/session.h"
@@ -43,6 +44,9 @@ int kv_fixture_count(struct kv_fixture *f, const char *type);
 /* Field of an event's fields object (NULL if absent). */
 const char *kv_ev_str(struct json_object *ev, const char *field);
 long long kv_ev_int(struct json_object *ev, const char *field);
+/* Runs a shell command; returns its exit status (128+N for signal N) and,
+ * when out is not NULL, up to len-1 bytes of its stdout (always drained). */
+int kv_sh(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* All syscalls allowed in the bitmap except the listed numbers (-1 ends). */
 void kv_policy_allow_all_but(struct kv_syscall_policy *sp, const int *denied);
 #endif

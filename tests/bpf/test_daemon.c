@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "fixture.h"
 #include "kvtest.h"
 #include "session/cgroup.h"
 
@@ -21,30 +22,6 @@ struct daemon {
 	char state[PATH_MAX + 16], log[PATH_MAX + 16];
 	pid_t pid;
 };
-
-static int shf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int shf(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[4096], buf[4096];
-	size_t n = 0, k;
-	va_list ap;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while ((k = fread(out ? out + n : buf, 1, out ? len - 1 - n : sizeof(buf), p)) > 0)
-		if (out)
-			n += k;
-	if (out)
-		out[n] = 0;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 static bool daemon_setup(struct daemon *d)
 {
@@ -86,7 +63,7 @@ static void daemon_teardown(struct daemon *d)
 	char root[PATH_MAX], cg[PATH_MAX + 80];
 
 	daemon_stop(d, SIGTERM);
-	shf(NULL, 0, "rm -rf %s", d->pins); /* unpinning detaches the programs */
+	kv_sh(NULL, 0, "rm -rf %s", d->pins); /* unpinning detaches the programs */
 	if (!kv_cgroup2_root(root, sizeof(root))) {
 		snprintf(cg, sizeof(cg), "%s/%s", root, d->cg);
 		kv_cgroup_remove(cg);
@@ -132,18 +109,18 @@ KV_TEST(sessions_pins_kill9_adopt)
 		goto out;
 
 	/* pinned with BTF: bpftool shows named fields */
-	rc = shf(out, sizeof(out), "bpftool map dump pinned %s/kv_sessions; ls %s", d.pins, d.pins);
+	rc = kv_sh(out, sizeof(out), "bpftool map dump pinned %s/kv_sessions; ls %s", d.pins, d.pins);
 	ASSERT_EQ(rc, 0, "bpftool_dump");
 	ASSERT_HAS_SUBSTR(out, "link_kv_connect4", "link_pinned");
 
 	/* an unprivileged user runs an agent through the daemon */
-	rc = shf(out, sizeof(out), "setpriv --reuid=nobody --regid=nogroup --clear-groups "
+	rc = kv_sh(out, sizeof(out), "setpriv --reuid=nobody --regid=nogroup --clear-groups "
 		 KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- " AGENT
 		 " acct connect=127.0.0.3:9 exit7 2>&1", b, d.sock, b);
 	ASSERT_EQ(rc, 7, "agent_status");
 	ASSERT_HAS_SUBSTR(out, "acct EPERM", "syscall_refused");
 	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "connect_refused");
-	rc = shf(out, sizeof(out), KV " audit --all --state-dir=%s 2>&1", b, d.state);
+	rc = kv_sh(out, sizeof(out), KV " audit --all --state-dir=%s 2>&1", b, d.state);
 	ASSERT_EQ(rc, 0, "audit_clean");
 	ASSERT_HAS_SUBSTR(out, "EGRESS_DENY 1", "egress_sealed");
 	ASSERT_HAS_SUBSTR(out, "SECCOMP_BLOCK 1", "seccomp_sealed");
@@ -164,15 +141,15 @@ KV_TEST(sessions_pins_kill9_adopt)
 	/* restart: adopts the pins, attaches nothing twice, serves again */
 	if (!ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root"))
 		goto out;
-	n1 = shf(NULL, 0, "test $(bpftool cgroup show %s/%s | grep -c kv_connect4) -eq 1", root, d.cg);
+	n1 = kv_sh(NULL, 0, "test $(bpftool cgroup show %s/%s | grep -c kv_connect4) -eq 1", root, d.cg);
 	ASSERT_EQ(n1, 0, "one_connect4_before");
 	if (!ASSERT_TRUE(start(&d), "daemon_restart"))
 		goto out;
-	n2 = shf(NULL, 0, "test $(bpftool cgroup show %s/%s | grep -c kv_connect4) -eq 1", root, d.cg);
+	n2 = kv_sh(NULL, 0, "test $(bpftool cgroup show %s/%s | grep -c kv_connect4) -eq 1", root, d.cg);
 	ASSERT_EQ(n2, 0, "one_connect4_after_restart");
-	rc = shf(out, sizeof(out), "grep -c adopted %s", d.log);
+	rc = kv_sh(out, sizeof(out), "grep -c adopted %s", d.log);
 	ASSERT_EQ(rc, 0, "log_says_adopted");
-	rc = shf(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- "
+	rc = kv_sh(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- "
 		 AGENT " connect=127.0.0.3:9 2>&1", b, d.sock, b);
 	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "enforced_after_restart");
 out:
@@ -204,7 +181,7 @@ KV_TEST(config_refused_by_key)
 			return;
 		fputs(bad_conf[i].text, f);
 		fclose(f);
-		ASSERT_EQ(shf(out, sizeof(out), "%s/kavachos-load --config %s --check-config 2>&1",
+		ASSERT_EQ(kv_sh(out, sizeof(out), "%s/kavachos-load --config %s --check-config 2>&1",
 			      kvtest_build_dir(), path), 2, bad_conf[i].expect);
 		ASSERT_HAS_SUBSTR(out, bad_conf[i].expect, bad_conf[i].text);
 		ASSERT_HAS_SUBSTR(out, "bad.conf:", "names_the_file");
@@ -219,7 +196,7 @@ KV_TEST(cgroup_not_v2_names_the_mount)
 		test__skip("cgroup2 is mounted at /sys/fs/cgroup here: no hybrid layout to refuse");
 		return;
 	}
-	ASSERT_EQ(shf(out, sizeof(out), "%s/kavachos-load --cgroup /sys/fs/cgroup/agents 2>&1",
+	ASSERT_EQ(kv_sh(out, sizeof(out), "%s/kavachos-load --cgroup /sys/fs/cgroup/agents 2>&1",
 		      kvtest_build_dir()), 2, "refused");
 	ASSERT_HAS_SUBSTR(out, root, "names_the_mount");
 }

@@ -12,31 +12,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "fixture.h"
 #include "kvtest.h"
 #include "session/cgroup.h"
-
-static int shf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int shf(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[4096];
-	size_t n = 0, k;
-	va_list ap;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	while (out && (k = fread(out + n, 1, len - 1 - n, p)) > 0)
-		n += k;
-	if (out)
-		out[n] = 0;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* One alert in Falco's JSON output format (as tests/data/falco/alerts). */
 static void alert(FILE *f, const char *sid, int sec)
@@ -85,7 +63,7 @@ KV_TEST(alerts_sealed_counted_rate_limited)
 		return;
 	for (i = 0; i < 250 && !sid[0]; i++) {
 		usleep(20000);
-		if (shf(sid, sizeof(sid), "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1", agents) == 0)
+		if (kv_sh(sid, sizeof(sid), "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1", agents) == 0)
 			sid[strcspn(sid, "\n")] = 0;
 	}
 	if (!ASSERT_TRUE(sid[0], "session_started"))
@@ -106,16 +84,16 @@ KV_TEST(alerts_sealed_counted_rate_limited)
 	rc = pclose(run);
 	ASSERT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 0, "run_status");
 
-	rc = shf(out, sizeof(out), "%s/kavachos audit --all --state-dir=%s/state 2>&1", b, t);
+	rc = kv_sh(out, sizeof(out), "%s/kavachos audit --all --state-dir=%s/state 2>&1", b, t);
 	ASSERT_EQ(rc, 0, "audit_clean");
 	ASSERT_HAS_SUBSTR(out, "FALCO_ALERT 6", "six_sealed");
 	ASSERT_HAS_SUBSTR(out, "RATE_EXCEEDED 1", "burst_sealed");
 	ASSERT_HAS_SUBSTR(out, "falco 6/6", "kernel_counted_and_reconciled");
-	shf(out, sizeof(out), "cat %s/state/sessions/*.jsonl", t);
+	kv_sh(out, sizeof(out), "cat %s/state/sessions/*.jsonl", t);
 	ASSERT_HAS_SUBSTR(out, "\"rule\":\"KavachOS credential file read by agent\"", "rule_sealed");
 	ASSERT_FALSE(strstr(out, "deadbeef"), "other_session_not_sealed");
-	ASSERT_EQ(shf(NULL, 0, "test -s %s/state/falco/%s.yaml", t, sid), 0, "rules_written");
-	ASSERT_EQ(shf(NULL, 0, "%s/kavachos rules --validate %s/state/falco/%s.yaml >/dev/null 2>&1",
+	ASSERT_EQ(kv_sh(NULL, 0, "test -s %s/state/falco/%s.yaml", t, sid), 0, "rules_written");
+	ASSERT_EQ(kv_sh(NULL, 0, "%s/kavachos rules --validate %s/state/falco/%s.yaml >/dev/null 2>&1",
 		      b, t, sid), 0, "rules_validate");
 out:
 	rmdir(agents);

@@ -10,37 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <sys/types.h>
+#include "fixture.h"
 #include "kvtest.h"
 #include "session/cgroup.h"
-
-/* Runs a shell command, returns its exit status and (up to len) its stdout. */
-static int sh(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int sh(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	size_t n = 0;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (out) {
-		n = fread(out, 1, len - 1, p);
-		out[n] = 0;
-	} else {
-		char buf[4096];
-
-		while (fread(buf, 1, sizeof(buf), p) > 0)
-			;
-	}
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 #define KV "%s/kavachos"
 #define AGENT "%s/tests/helpers/agent_violate"
@@ -55,15 +27,15 @@ KV_TEST(violations_refused_sealed_and_audited)
 		test__skip("needs root");
 		return;
 	}
-	rc = sh(out, sizeof(out), KV " run --no-default-net --state-dir=%s/state --trust-mask=0xFF -- " AGENT
+	rc = kv_sh(out, sizeof(out), KV " run --no-default-net --state-dir=%s/state --trust-mask=0xFF -- " AGENT
 		" acct ptrace exit7 2>/dev/null", b, t, b);
 	ASSERT_EQ(rc, 7, "agent_exit_status");
 	ASSERT_HAS_SUBSTR(out, "acct EPERM", "acct_refused");
 	ASSERT_HAS_SUBSTR(out, "ptrace EPERM", "ptrace_refused");
-	rc = sh(out, sizeof(out), KV " audit --all --json --state-dir=%s/state", b, t);
+	rc = kv_sh(out, sizeof(out), KV " audit --all --json --state-dir=%s/state", b, t);
 	ASSERT_EQ(rc, 0, "audit_clean");
 	ASSERT_HAS_SUBSTR(out, "\"CLEAN\"", "verdict");
-	rc = sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
+	rc = kv_sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
 	ASSERT_HAS_SUBSTR(out, "\"type\":\"SECCOMP_BLOCK\"", "seccomp_receipt");
 	ASSERT_HAS_SUBSTR(out, "\"syscall\":\"acct\"", "seccomp_receipt_names_acct");
 	ASSERT_HAS_SUBSTR(out, "\"type\":\"NOTIFY_DECISION\"", "notify_receipt");
@@ -106,7 +78,7 @@ KV_TEST(exit_codes)
 				 exit_cases[i].args, agent, at + 1);
 		else
 			snprintf(args, sizeof(args), "%s", exit_cases[i].args);
-		ASSERT_EQ(sh(NULL, 0, KV " run --no-default-net --state-dir=%s/state %s 2>/dev/null", b, t, args),
+		ASSERT_EQ(kv_sh(NULL, 0, KV " run --no-default-net --state-dir=%s/state %s 2>/dev/null", b, t, args),
 			  exit_cases[i].rc, exit_cases[i].args);
 	}
 }
@@ -137,7 +109,7 @@ KV_TEST(lock_freezes_release_thaws)
 	/* wait for the freeze: the session's cgroup says frozen 1 */
 	for (i = 0; i < 500 && !frozen; i++) {
 		usleep(20000);
-		if (!sid[0] && sh(sid, sizeof(sid), "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1",
+		if (!sid[0] && kv_sh(sid, sizeof(sid), "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1",
 				  agents) == 0)
 			sid[strcspn(sid, "\n")] = 0;
 		if (sid[0]) {
@@ -146,11 +118,11 @@ KV_TEST(lock_freezes_release_thaws)
 		}
 	}
 	ASSERT_TRUE(frozen, "frozen");
-	ASSERT_EQ(sh(NULL, 0, KV " release %s 2>/dev/null", b, sid), 2, "reason_required");
+	ASSERT_EQ(kv_sh(NULL, 0, KV " release %s 2>/dev/null", b, sid), 2, "reason_required");
 	/* the freeze may land before the agent's burst is over: the rest of it
 	 * locks the session again, and a human releases it again */
 	for (releases = 0; frozen && releases < 5; releases++) {
-		ASSERT_EQ(sh(out, sizeof(out), KV " release %s --reason=test", b, sid), 0, "release");
+		ASSERT_EQ(kv_sh(out, sizeof(out), KV " release %s --reason=test", b, sid), 0, "release");
 		ASSERT_HAS_SUBSTR(out, "LOCKED -> OPEN", "release_output");
 		frozen = 0;
 		for (i = 0; i < 100 && !frozen && kv_cgroup_populated(cg) == 1; i++) {
@@ -163,8 +135,8 @@ KV_TEST(lock_freezes_release_thaws)
 	rc = pclose(run);
 	rmdir(agents);
 	ASSERT_EQ(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, 7, "agent_completed");
-	ASSERT_EQ(sh(out, sizeof(out), KV " audit --all --state-dir=%s/state", b, t), 0, "audit_clean");
-	sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
+	ASSERT_EQ(kv_sh(out, sizeof(out), KV " audit --all --state-dir=%s/state", b, t), 0, "audit_clean");
+	kv_sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
 	ASSERT_HAS_SUBSTR(out, "\"to\":\"LOCKED\"", "locked_receipt");
 	ASSERT_HAS_SUBSTR(out, "\"frozen\":true", "frozen_sealed");
 	ASSERT_HAS_SUBSTR(out, "\"type\":\"RELEASE\"", "release_receipt");
@@ -184,17 +156,17 @@ KV_TEST(dns_through_the_session_stub)
 		test__skip("needs root");
 		return;
 	}
-	sh(host_before, sizeof(host_before), "cat /etc/resolv.conf");
-	rc = sh(out, sizeof(out), KV " run --no-default-net --state-dir=%s/state --trust-mask=0xFF -- "
+	kv_sh(host_before, sizeof(host_before), "cat /etc/resolv.conf");
+	rc = kv_sh(out, sizeof(out), KV " run --no-default-net --state-dir=%s/state --trust-mask=0xFF -- "
 		"/bin/sh -c 'grep nameserver /etc/resolv.conf; getent hosts not-allowed.example; "
 		"echo getent=$?' 2>&1", b, t);
 	ASSERT_EQ(rc, 0, "run");
 	ASSERT_HAS_SUBSTR(out, "nameserver 127.77.", "resolv_conf_points_at_stub");
 	ASSERT_HAS_SUBSTR(out, "getent=2", "name_refused");
-	sh(host_after, sizeof(host_after), "cat /etc/resolv.conf");
+	kv_sh(host_after, sizeof(host_after), "cat /etc/resolv.conf");
 	ASSERT_STREQ(host_after, host_before, "host_resolv_conf_untouched");
-	sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
+	kv_sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
 	ASSERT_HAS_SUBSTR(out, "\"type\":\"DNS_REFUSED\"", "refusal_sealed");
 	ASSERT_HAS_SUBSTR(out, "not-allowed.example", "name_in_receipt");
-	ASSERT_EQ(sh(NULL, 0, KV " audit --all --state-dir=%s/state", b, t), 0, "audit_clean");
+	ASSERT_EQ(kv_sh(NULL, 0, KV " audit --all --state-dir=%s/state", b, t), 0, "audit_clean");
 }
