@@ -239,9 +239,9 @@ KV_TEST(invalid_inputs_refused)
 }
 
 #define GOLDEN_FF "932e0314b77992bab7ddb5b67f9ed5ee55456c98f0e09dcebd2e50c56db36ad9"
-#define GOLDEN_0 "2ce677b67afc0889fd3d8269c3c9c68e19de06d7b67fd721e72045f627b382cb"
+#define GOLDEN_0 "ce49ca24c333823da8449e1090d6c824de6112ff65e887d9fe5d4dff73dd181d"
 #define GOLDEN_FFFF "90ecb3311e308555737550cd34684ac0a8fe054168b51b2b406f7e89ba22ac3f"
-#define GOLDEN_MARITIME "b4acde2efc13518d07c95df316c8df368d9a952f2740aa574d6ef22299e87459"
+#define GOLDEN_MARITIME "a8edb447cdaf70966cd8b0164605e958365aae7cecc15b75347c618ad1d7c22f"
 #define GOLDEN_FIN_D3_STRICT "9d175715721a73685255054f3f4aba0207746782bb15cc521e7759949afa0b7b"
 
 /* Golden hashes: a change here changes every deployed profile's identity,

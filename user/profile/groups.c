@@ -85,7 +85,11 @@ static const struct kv_entry readonly[] = {
 	A("getxattr"), A("lgetxattr"), A("fgetxattr"), A("listxattr"), A("llistxattr"),
 	A("flistxattr"), A("getxattrat"), A("listxattrat"), A("file_getattr"),
 	A("fadvise64"), A("readahead"),
+	/* a copy into a descriptor already open, like read + write (cat uses it) */
+	A("copy_file_range"),
 	IF("mmap", KV_OP_ALLOW_IF, MASK(3, MAP_HUGETLB, 0)),
+	/* capget only reads the caller's own state (Node asks at startup) */
+	A("capget"),
 	A("getppid"), A("getuid"), A("geteuid"), A("getgid"), A("getegid"), A("getgroups"),
 	A("getresuid"), A("getresgid"), A("getpgrp"), A("uname"), A("sysinfo"),
 	A("getrandom"), A("getrlimit"), IF("prlimit64", KV_OP_ALLOW_IF, EQ32(0, 0)),
@@ -159,7 +163,7 @@ static const struct kv_entry baseline[] = {
 	A("ioprio_get"), A("ioprio_set"), A("sched_getaffinity"), A("sched_getparam"),
 	A("sched_getscheduler"), A("sched_getattr"), A("sched_get_priority_max"),
 	A("sched_get_priority_min"), A("sched_rr_get_interval"), A("getcpu"),
-	A("seccomp"), A("landlock_create_ruleset"), A("landlock_add_rule"),
+	A("capget"), A("seccomp"), A("landlock_create_ruleset"), A("landlock_add_rule"),
 	A("landlock_restrict_self"), A("lsm_get_self_attr"), A("lsm_list_modules"),
 	PERSONALITY_RULES,
 	/* time */
@@ -190,7 +194,8 @@ static const struct kv_entry notify_tier[] = {
 
 /* ---- bits 0-15 ---- */
 static const struct kv_entry g_auth[] = { A("keyctl"), A("add_key"), A("request_key") };
-static const struct kv_entry g_rbac[] = { A("capget"), A("capset") };
+/* capget is baseline: it only reads the caller's own state */
+static const struct kv_entry g_rbac[] = { A("capset") };
 static const struct kv_entry g_events[] = {
 	A("eventfd"), A("eventfd2"), A("signalfd"), A("signalfd4"), A("timerfd_create"),
 	A("timerfd_settime"), A("timerfd_gettime"),
@@ -229,7 +234,7 @@ static const struct kv_entry g_codegen[] = { A("execveat") };
 
 const struct kv_group kv_grp_bits[16] = {
 	GROUP("auth", "kernel keyrings", g_auth),
-	GROUP("rbac", "read and set capabilities (capset without the supervisor)", g_rbac),
+	GROUP("rbac", "capset without the supervisor", g_rbac),
 	GROUP("events", "eventfd, signalfd, timerfd", g_events),
 	GROUP("db", "flock, System V and POSIX IPC (shared memory, semaphores, queues)", g_db),
 	GROUP("notification", "zero-copy transfer: sendfile, splice, tee", g_notification),
