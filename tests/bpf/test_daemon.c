@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "fixture.h"
 #include "kvtest.h"
+#include "daemon/control.h"
 #include "session/cgroup.h"
 
 struct daemon {
@@ -152,6 +153,38 @@ KV_TEST(sessions_pins_kill9_adopt)
 	rc = kv_sh(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- "
 		 AGENT " connect=127.0.0.3:9 2>&1", b, d.sock, b);
 	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "enforced_after_restart");
+out:
+	daemon_teardown(&d);
+}
+
+/* Nobody registers a session for a process that is not their own child. */
+KV_TEST(session_for_foreign_pid_refused)
+{
+	struct json_object *req, *resp = NULL, *v;
+	char err[256];
+	struct daemon d;
+	int fd, e;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto out;
+	req = json_tokener_parse("{\"op\":\"session_start\",\"pid\":1,\"binary\":\"/bin/true\","
+				 "\"argv\":[\"true\"],\"inputs\":{\"trust_mask\":255,\"domain\":\"general\"}}");
+	e = kv_control_call(fd, req, &resp, err, sizeof(err));
+	ASSERT_OK(e, "call");
+	if (resp && json_object_object_get_ex(resp, "ok", &v))
+		ASSERT_FALSE(json_object_get_boolean(v), "refused");
+	v = NULL;
+	if (resp)
+		json_object_object_get_ex(resp, "error", &v);
+	ASSERT_HAS_SUBSTR(v ? json_object_get_string(v) : NULL, "not a child of the caller", "why");
+	json_object_put(req);
+	json_object_put(resp);
+	close(fd);
 out:
 	daemon_teardown(&d);
 }

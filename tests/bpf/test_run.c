@@ -170,3 +170,33 @@ KV_TEST(dns_through_the_session_stub)
 	ASSERT_HAS_SUBSTR(out, "not-allowed.example", "name_in_receipt");
 	ASSERT_EQ(kv_sh(NULL, 0, KV " audit --all --state-dir=%s/state", b, t), 0, "audit_clean");
 }
+
+/* A flood of violations: the kernel's count stays exact, what the rate
+ * limiter held back is sealed as EVENTS_LOST, and audit reconciles it. */
+KV_TEST(flood_exact_and_reconciled)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	char out[16384], cfg[4096];
+	FILE *f;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	snprintf(cfg, sizeof(cfg), "%s/.kavachos.json", t);
+	f = fopen(cfg, "w");
+	if (!ASSERT_OK_PTR(f, "config"))
+		return;
+	/* thresholds out of reach: the flood must run to its end */
+	fputs("{\"version\": 1, \"gate\": {\"throttle\": 1000000, \"crack\": 1000000, "
+	      "\"lock\": 1000000, \"burst\": 1000000}}\n", f);
+	fclose(f);
+	ASSERT_EQ(kv_sh(NULL, 0, "cd %s && " KV " run --no-default-net --state-dir=%s/state "
+			"--trust-mask=0xFF -- " AGENT " acct*200000 >/dev/null 2>&1", t, b, t, b),
+		  0, "run");
+	ASSERT_EQ(kv_sh(out, sizeof(out), KV " audit --all --state-dir=%s/state 2>&1", b, t), 0,
+		  "audit_clean");
+	ASSERT_HAS_SUBSTR(out, "EVENTS_LOST", "loss_sealed");
+	kv_sh(out, sizeof(out), "grep -h SESSION_END %s/state/sessions/ks-*.jsonl", t);
+	ASSERT_HAS_SUBSTR(out, "\"syscall\":200000", "kernel_count_exact");
+}

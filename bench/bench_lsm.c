@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* File/exec enforcement benchmark: open+close of a cached file and
+ * fork+exec of /bin/true, for a process outside every session and one
+ * inside a session with a file policy applied, under
+ *   - no program (nothing loaded; measured before loading and after
+ *     unloading, both folded into the baseline),
+ *   - lsm.bpf.c (with every other KavachOS object, as kavachos run loads
+ *     them) where BPF-LSM works, plus the kernel's own per-invocation cost
+ *     of each hook (BPF_ENABLE_STATS run_time_ns / run_cnt),
+ *   - on kernels without BPF-LSM: the Landlock ruleset the fallback
+ *     applies, for a process that restricted itself.
+ * Every ratio is against the no-program cost measured in this run.
+ * Usage: bench_lsm [OPEN_ITERS [EXEC_ITERS]] */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "bpf/loader.h"
+#include "features/features.h"
+#include "lsm/lsm.h"
+#include "session/cgroup.h"
+#include "session/session.h"
+
+#define REPEATS 5
+
+static long open_iters = 20000, exec_iters = 100;
+static char dir[PATH_MAX], file[PATH_MAX + 16];
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* µs per open+close of the (page-cached) file */
+static double open_close(void)
+{
+	double t0 = now_s();
+	long i;
+
+	for (i = 0; i < open_iters; i++) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			perror("bench_lsm: open");
+			exit(1);
+		}
+		close(fd);
+	}
+	return (now_s() - t0) / (double)open_iters * 1e6;
+}
+
+/* µs per fork + exec /bin/true + wait */
+static double fork_exec(void)
+{
+	double t0 = now_s();
+	long i;
+
+	for (i = 0; i < exec_iters; i++) {
+		int status;
+		pid_t p = fork();
+
+		if (p == 0) {
+			execl("/bin/true", "true", (char *)NULL);
+			_exit(127);
+		}
+		if (p < 0 || waitpid(p, &status, 0) != p || !WIFEXITED(status) ||
+		    WEXITSTATUS(status)) {
+			fprintf(stderr, "bench_lsm: fork+exec failed\n");
+			exit(1);
+		}
+	}
+	return (now_s() - t0) / (double)exec_iters * 1e6;
+}
+
+struct sample {
+	double open_us, exec_us;
+};
+
+/* One sample in a child: placed in cgroup (or left where it is), then
+ * optionally restricted by a Landlock plan. */
+static struct sample sample_in(const char *cgroup, const struct kv_landlock_plan *pl)
+{
+	struct sample s = { 0, 0 };
+	char err[256];
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe(pfd))
+		exit(1);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		if (cgroup && kv_cgroup_move(cgroup, getpid()))
+			_exit(1);
+		if (pl && kv_landlock_plan_apply(pl, err, sizeof(err))) {
+			fprintf(stderr, "bench_lsm: %s\n", err);
+			_exit(1);
+		}
+		open_close(); /* warm up: dentries, page cache */
+		s.open_us = open_close();
+		s.exec_us = fork_exec();
+		_exit(write(pfd[1], &s, sizeof(s)) == sizeof(s) ? 0 : 1);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &s, sizeof(s)) != sizeof(s)) {
+		fprintf(stderr, "bench_lsm: a measurement failed\n");
+		exit(1);
+	}
+	close(pfd[0]);
+	waitpid(pid, NULL, 0);
+	return s;
+}
+
+struct series {
+	double open[2 * REPEATS], exec[2 * REPEATS];
+	int n;
+};
+
+static void add(struct series *x, struct sample s)
+{
+	x->open[x->n] = s.open_us;
+	x->exec[x->n++] = s.exec_us;
+}
+
+static void row(const char *name, struct series *x, double base_open, double base_exec)
+{
+	double o = median(x->open, x->n), e = median(x->exec, x->n);
+
+	printf("  %-34s open+close %8.2f µs (x%.3f)   fork+exec %9.1f µs (x%.3f)\n", name, o,
+	       base_open ? o / base_open : 0, e, base_exec ? e / base_exec : 0);
+}
+
+static struct kv_files_policy *policy(void)
+{
+	struct kv_files_policy *p = NULL;
+	struct kv_files_input in = { .trust_mask = 0xFF, .workspace = dir };
+	char home[PATH_MAX + 8], err[256];
+
+	snprintf(home, sizeof(home), "%s/home", dir);
+	mkdir(home, 0700);
+	in.home = home;
+	if (kv_files_policy_build(&in, &p, err, sizeof(err))) {
+		fprintf(stderr, "bench_lsm: policy: %s\n", err);
+		exit(1);
+	}
+	return p;
+}
+
+struct hook_stat {
+	const char *prog;
+	__u64 ns, cnt;
+};
+
+static void hook_stats(const struct kv_bpf *b, struct hook_stat *h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = kv_bpf_prog_fd(b, h[i].prog);
+
+		h[i].ns = h[i].cnt = 0;
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			h[i].ns = info.run_time_ns;
+			h[i].cnt = info.run_cnt;
+		}
+	}
+}
+
+static void print_hook_delta(const char *where, const struct hook_stat *a,
+			     const struct hook_stat *b, size_t n)
+{
+	size_t i;
+
+	printf("  kernel cost per invocation, %s (bpf_stats):\n", where);
+	for (i = 0; i < n; i++) {
+		__u64 cnt = b[i].cnt - a[i].cnt, ns = b[i].ns - a[i].ns;
+
+		if (cnt)
+			printf("    %-16s %8.0f ns  (%llu runs)\n", a[i].prog, (double)ns / (double)cnt,
+			       (unsigned long long)cnt);
+	}
+}
+
+static int bench_bpf_lsm(void)
+{
+	struct hook_stat h0[] = { { "kv_file_open" }, { "kv_bprm_check" }, { "kv_task_alloc" },
+				  { "kv_bprm_commit" } };
+	enum { NH = sizeof(h0) / sizeof(h0[0]) };
+	struct hook_stat h1[NH], h2[NH];
+	struct series base = { 0 }, out = { 0 }, in = { 0 };
+	struct kv_syscall_policy sp;
+	struct kv_session_info si;
+	struct kv_session pol;
+	struct kv_bpf_opts o = { 0 };
+	struct kv_files_policy *p;
+	struct kv_bpf *b = NULL;
+	char root[PATH_MAX], agents[PATH_MAX + 32], id[KV_SESSION_ID_LEN];
+	double bo, be;
+	int i, cg, stats_fd;
+
+	if (kv_cgroup2_root(root, sizeof(root))) {
+		fprintf(stderr, "bench_lsm: no cgroup2 hierarchy\n");
+		return 1;
+	}
+	snprintf(agents, sizeof(agents), "%s/kavachos-bench-lsm-%d", root, (int)getpid());
+	if (kv_cgroup_mkdir_p(agents) || kv_session_new_id(id) ||
+	    kv_session_cgroup_create(agents, id, &si)) {
+		fprintf(stderr, "bench_lsm: cannot create cgroups under %s\n", agents);
+		return 1;
+	}
+	for (i = 0; i < REPEATS; i++)
+		add(&base, sample_in(NULL, NULL));
+
+	/* load + attach every object, the session registered with a file policy */
+	o.session_level = (uint32_t)si.level;
+	o.lsm = true;
+	cg = open(agents, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (kv_bpf_open_load(&o, &b) || kv_bpf_attach(b, cg)) {
+		fprintf(stderr, "bench_lsm: loading the BPF objects failed\n");
+		return 1;
+	}
+	kv_session_policy_defaults(&pol, 0xFF, 1);
+	memset(&sp, 0xff, sizeof(sp));
+	memset(sp.cond, 0, sizeof(sp.cond));
+	memset(sp.notify, 0, sizeof(sp.notify));
+	p = policy();
+	if (kv_session_maps_register(b, si.cgid, &pol, &sp) ||
+	    kv_lsm_policy_apply(b, si.cgid, p)) {
+		fprintf(stderr, "bench_lsm: registering the session failed\n");
+		return 1;
+	}
+	memcpy(h1, h0, sizeof(h0));
+	memcpy(h2, h0, sizeof(h0));
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME); /* on while the fd is open */
+	hook_stats(b, h0, NH);
+	for (i = 0; i < REPEATS; i++)
+		add(&out, sample_in(NULL, NULL));
+	hook_stats(b, h1, NH);
+	for (i = 0; i < REPEATS; i++)
+		add(&in, sample_in(si.cgroup, NULL));
+	hook_stats(b, h2, NH);
+	if (stats_fd >= 0)
+		close(stats_fd);
+
+	kv_lsm_policy_remove(b, si.cgid);
+	kv_session_maps_unregister(b, si.cgid);
+	kv_bpf_destroy(b);
+	close(cg);
+	for (i = 0; i < REPEATS; i++)
+		add(&base, sample_in(NULL, NULL));
+
+	bo = median(base.open, base.n);
+	be = median(base.exec, base.n);
+	printf("bench_lsm: BPF-LSM (%s), %ld open+close, %ld fork+exec per sample, median of %d\n",
+	       kv_features_get()->kernel, open_iters, exec_iters, REPEATS);
+	row("no program", &base, bo, be);
+	row("lsm.bpf.c, outside every session", &out, bo, be);
+	row("lsm.bpf.c, inside a session", &in, bo, be);
+	print_hook_delta("outside", h0, h1, NH);
+	print_hook_delta("inside", h1, h2, NH);
+	if (stats_fd < 0)
+		printf("  (bpf_stats unavailable: %s)\n", strerror(-stats_fd));
+	kv_files_policy_free(p);
+	rmdir(si.cgroup);
+	kv_cgroup_remove(agents);
+	return 0;
+}
+
+static int bench_landlock(const struct kv_features *f)
+{
+	struct series base = { 0 }, ll = { 0 };
+	struct kv_landlock_plan *pl = NULL;
+	struct kv_files_policy *p = policy();
+	char err[256];
+	double bo, be;
+	int i;
+
+	if (kv_landlock_plan_build(p, f->landlock_abi, &pl, err, sizeof(err))) {
+		fprintf(stderr, "bench_lsm: landlock: %s\n", err);
+		return 1;
+	}
+	for (i = 0; i < REPEATS; i++) {
+		add(&base, sample_in(NULL, NULL));
+		add(&ll, sample_in(NULL, pl));
+	}
+	bo = median(base.open, base.n);
+	be = median(base.exec, base.n);
+	printf("bench_lsm: Landlock ABI %d fallback (%zu rules), %ld open+close, %ld fork+exec per "
+	       "sample, median of %d\n",
+	       f->landlock_abi, kv_landlock_plan_rules(pl), open_iters, exec_iters, REPEATS);
+	row("no ruleset", &base, bo, be);
+	row("landlock ruleset (agent restricted)", &ll, bo, be);
+	kv_landlock_plan_free(pl);
+	kv_files_policy_free(p);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct kv_features *f;
+	int fd, rc = 0;
+
+	if (argc > 1)
+		open_iters = atol(argv[1]);
+	if (argc > 2)
+		exec_iters = atol(argv[2]);
+	if (open_iters < 1 || exec_iters < 1) {
+		fprintf(stderr, "usage: bench_lsm [OPEN_ITERS [EXEC_ITERS]]\n");
+		return 2;
+	}
+	if (geteuid()) {
+		fprintf(stderr, "bench_lsm: needs root (BPF, cgroups)\n");
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/kv-bench-lsm-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(file, sizeof(file), "%s/cached.txt", dir);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "cached\n", 7) != 7)
+		return 1;
+	close(fd);
+
+	f = kv_features_get();
+	if (f->bpf_lsm.ok) {
+		rc = bench_bpf_lsm();
+	} else {
+		printf("bench_lsm: BPF-LSM unavailable on this kernel (%s): measuring the Landlock "
+		       "fallback only; run it in the VM for BPF-LSM numbers "
+		       "(tests/vm/vmtest.sh -- build/bench/bench_lsm)\n",
+		       f->bpf_lsm.detail);
+		if (f->landlock_abi > 0)
+			rc = bench_landlock(f);
+		else
+			printf("bench_lsm: no Landlock either: nothing to measure\n");
+	}
+	{
+		char cmd[PATH_MAX + 16];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			rc = rc ?: 1;
+	}
+	return rc;
+}
