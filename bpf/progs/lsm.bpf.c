@@ -18,11 +18,11 @@
  * fork. Every denial returns EACCES (files) or EPERM, is counted in the
  * session's violation class and streamed as a KV_EV_LSM_DENY event.
  *
- * The shared work (the judgment of a file, the denial event) lives in
- * global subprograms: the verifier checks each once for the object, not
- * once per hook that calls it. They take a struct lsm_req on the caller's
- * stack whose kernel pointers are plain numbers to them: every
- * dereference is a probe read. */
+ * The denial event (the cold path) is a global subprogram: verified once
+ * per program, not once per call site. It takes a struct lsm_req on the
+ * caller's stack whose kernel pointers are plain numbers to it: every
+ * dereference there is a probe read. The hot path (the judgment) reads
+ * BTF-typed pointers directly. */
 #include "kv_common.bpf.h"
 #include "kv_egress.h"
 #include "kv_lsm.h"
@@ -87,7 +87,7 @@ struct lsm_req {
 	__u64 target;  /* event target; 0 with target_ino: the inode number */
 	/* the event's path: the first of these that is set */
 	__u64 mnt;     /* struct vfsmount *, with dentry: full path (else within its fs) */
-	__u64 dentry;  /* struct dentry *: also what lsm_file_allowed judges */
+	__u64 dentry;  /* struct dentry * */
 	__u64 kstr;    /* const char *: a kernel string */
 	__u64 upath;   /* a kv_egress_ukey path on the stack (abstract: 0, len, name) */
 	__u64 task;    /* struct task_struct *: its comm */
@@ -96,8 +96,7 @@ struct lsm_req {
 	__s32 err;
 	__u8 quiet;    /* refuse without counting: probes, not attempts */
 	__u8 target_ino;
-	__u8 write;    /* lsm_file_allowed: a write */
-	__u8 check_name;
+	__u8 _pad[2];
 };
 
 /* ---- sessions of other tasks ---------------------------------------- */
@@ -298,6 +297,9 @@ __noinline int lsm_emit(struct lsm_req *r)
 
 /* ---- inode identity -------------------------------------------------- */
 
+/* The walk reads kernel pointers directly (BTF-typed loads the JIT turns
+ * into fault-safe moves), not through bpf_probe_read: it runs on every
+ * open of a session task. */
 struct walk_ctx {
 	struct kv_lsm_ikey k;
 	struct dentry *d;
@@ -306,20 +308,23 @@ struct walk_ctx {
 
 static long walk_step(__u32 i, struct walk_ctx *w)
 {
-	struct kv_lsm_ikey k = w->k;
 	struct dentry *d = w->d, *p;
 	struct kv_lsm_ival *v;
+	struct inode *ino;
 
-	k.ino = BPF_CORE_READ(d, d_inode, i_ino);
-	v = bpf_map_lookup_elem(&kv_lsm_inodes, &k);
-	if (v) {
-		w->acc |= v->flags;
-		if (w->acc & KV_LSM_I_SECRET) {
-			w->acc |= WALK_ROOT;
-			return 1;
+	ino = d->d_inode;
+	if (ino) {
+		w->k.ino = ino->i_ino;
+		v = bpf_map_lookup_elem(&kv_lsm_inodes, &w->k);
+		if (v) {
+			w->acc |= v->flags;
+			if (w->acc & KV_LSM_I_SECRET) {
+				w->acc |= WALK_ROOT;
+				return 1;
+			}
 		}
 	}
-	p = BPF_CORE_READ(d, d_parent);
+	p = d->d_parent;
 	if (!p || p == d) {
 		w->acc |= WALK_ROOT;
 		return 1;
@@ -336,7 +341,7 @@ static __always_inline __u32 chain_flags(__u64 session, struct dentry *d)
 	struct walk_ctx w = { .d = d };
 
 	w.k.session = session;
-	w.k.dev = BPF_CORE_READ(d, d_sb, s_dev);
+	w.k.dev = d->d_sb->s_dev;
 	bpf_loop(KV_LSM_MAX_DEPTH, walk_step, &w, 0);
 	return w.acc;
 }
@@ -352,13 +357,9 @@ struct name_ctx {
 	__u32 n;
 	__s32 first; /* first dot in head after position 0, or -1 */
 	__s32 last;  /* last dot in tail, or -1 */
-	__u32 cut;   /* key_fill: head[0..cut), or tail[from..n) if from_tail */
-	__u32 from;
-	__u32 from_tail;
-	struct kv_lsm_nkey k;
 };
 
-/* Byte loops as bpf_loop callbacks: verified once, not per byte. */
+/* The byte loop as a bpf_loop callback: verified once, not per byte. */
 static long name_scan(__u32 i, struct name_ctx *c)
 {
 	__u32 j = i & (KV_LSM_NAME_LEN - 1);
@@ -374,17 +375,6 @@ static long name_scan(__u32 i, struct name_ctx *c)
 	return 0;
 }
 
-static long key_fill(__u32 i, struct name_ctx *c)
-{
-	__u32 j = i & (KV_LSM_NAME_LEN - 1), src = c->from + j;
-
-	if (c->from_tail)
-		c->k.name[j] = src < c->n ? c->tail[src & (KV_LSM_NAME_LEN - 1)] : 0;
-	else
-		c->k.name[j] = j < c->cut ? c->head[j] : 0;
-	return 0;
-}
-
 /* The final name against the session's patterns, ASCII case folded:
  * exact (which may also exempt a name: "cacert.pem" is public); "NAME.*"
  * with NAME the name up to its first dot (a leading dot belongs to NAME);
@@ -392,12 +382,11 @@ static long key_fill(__u32 i, struct name_ctx *c)
 static __always_inline bool name_secret(__u64 session, struct dentry *d)
 {
 	struct name_ctx c = { .first = -1, .last = -1 };
-	const unsigned char *name;
+	struct kv_lsm_nkey k = { .session = session };
+	const unsigned char *name = d->d_name.name;
+	__u32 len = d->d_name.len, n, cut;
 	struct kv_lsm_ival *v;
-	__u32 len, n;
 
-	len = BPF_CORE_READ(d, d_name.len);
-	name = BPF_CORE_READ(d, d_name.name);
 	if (!len || !name)
 		return false;
 	n = len < KV_LSM_NAME_LEN ? len : KV_LSM_NAME_LEN;
@@ -408,30 +397,34 @@ static __always_inline bool name_secret(__u64 session, struct dentry *d)
 	    bpf_probe_read_kernel(c.tail, n, name + (len - n)))
 		return false;
 	c.n = n;
-	c.k.session = session;
 	bpf_loop(KV_LSM_NAME_LEN, name_scan, &c, 0);
 	if (len < KV_LSM_NAME_LEN) {
-		c.k.kind = KV_LSM_N_EXACT;
-		__builtin_memcpy(c.k.name, c.head, sizeof(c.k.name));
-		v = bpf_map_lookup_elem(&kv_lsm_names, &c.k);
+		k.kind = KV_LSM_N_EXACT;
+		__builtin_memcpy(k.name, c.head, sizeof(k.name));
+		v = bpf_map_lookup_elem(&kv_lsm_names, &k);
 		if (v) /* an exact entry decides: secret, or a public exception */
 			return !(v->flags & KV_LSM_I_PUBLIC);
 	}
 	if (c.first > 0) {
-		c.k.kind = KV_LSM_N_PREFIX;
-		c.cut = c.first;
-		bpf_loop(KV_LSM_NAME_LEN, key_fill, &c, 0);
-		if (bpf_map_lookup_elem(&kv_lsm_names, &c.k))
+		k.kind = KV_LSM_N_PREFIX;
+		__builtin_memset(k.name, 0, sizeof(k.name));
+		cut = c.first;
+		barrier_var(cut);
+		if (cut < KV_LSM_NAME_LEN && !bpf_probe_read_kernel(k.name, cut, c.head) &&
+		    bpf_map_lookup_elem(&kv_lsm_names, &k))
 			return true;
 	}
 	/* an extension longer than the last KV_LSM_NAME_LEN bytes matches nothing */
 	if (c.last < 0 || c.last + 1 >= (int)n)
 		return false;
-	c.k.kind = KV_LSM_N_SUFFIX;
-	c.from = c.last + 1;
-	c.from_tail = 1;
-	bpf_loop(KV_LSM_NAME_LEN, key_fill, &c, 0);
-	return bpf_map_lookup_elem(&kv_lsm_names, &c.k) != 0;
+	k.kind = KV_LSM_N_SUFFIX;
+	__builtin_memset(k.name, 0, sizeof(k.name));
+	cut = n - (c.last + 1);
+	barrier_var(cut);
+	if (cut >= KV_LSM_NAME_LEN ||
+	    bpf_probe_read_kernel(k.name, cut, &c.tail[(c.last + 1) & (KV_LSM_NAME_LEN - 1)]))
+		return false;
+	return bpf_map_lookup_elem(&kv_lsm_names, &k) != 0;
 }
 
 static __always_inline bool readonly(struct kv_session *s, struct kv_lsm_conf *c)
@@ -439,57 +432,36 @@ static __always_inline bool readonly(struct kv_session *s, struct kv_lsm_conf *c
 	return (s->flags & KV_SF_READONLY) || (c && (c->flags & KV_LSM_C_NO_WRITE));
 }
 
-/* The file rules for r->dentry (for a creation: the new parent): 1 when
- * allowed, 0 when not. */
-__noinline int lsm_file_allowed(struct lsm_req *r)
+/* The file rules for d (for a creation: the new parent): true when allowed. */
+static __always_inline bool file_allowed(__u64 session, struct kv_session *s, struct dentry *d,
+					 bool write, bool check_name)
 {
 	struct kv_lsm_conf *c;
-	struct kv_session *s;
-	struct dentry *d;
-	__u64 session;
 	__u32 acc;
 
-	if (!r)
-		return 0;
-	session = r->session;
-	d = (struct dentry *)r->dentry;
-	s = bpf_map_lookup_elem(&kv_sessions, &session);
-	if (!s)
-		return 1; /* ended meanwhile: no longer judged */
 	if (lsm_gate(session, s) >= KV_GATE_LOCKED)
-		return 0;
+		return false;
 	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
 	if (!c)
-		return !(r->write && readonly(s, c));
+		return !(write && readonly(s, c));
 	acc = chain_flags(session, d);
 	if (!(acc & WALK_ROOT) || (acc & KV_LSM_I_SECRET))
-		return 0;
-	if (r->check_name && (c->flags & KV_LSM_C_NAMES) && name_secret(session, d))
-		return 0;
-	if (!r->write)
-		return 1;
+		return false;
+	if (check_name && (c->flags & KV_LSM_C_NAMES) && name_secret(session, d))
+		return false;
+	if (!write)
+		return true;
 	if (readonly(s, c))
-		return (acc & KV_LSM_I_DEVICE) != 0;
+		return acc & KV_LSM_I_DEVICE;
 	if (c->flags & KV_LSM_C_WRITE_ROOTS)
-		return (acc & (KV_LSM_I_WRITE | KV_LSM_I_DEVICE)) != 0;
-	return 1;
-}
-
-/* Exec allowlist: 1 when r->dentry may be executed. */
-__noinline int lsm_exec_allowed(struct lsm_req *r)
-{
-	__u32 acc;
-
-	if (!r)
-		return 0;
-	acc = chain_flags(r->session, (struct dentry *)r->dentry);
-	return (acc & WALK_ROOT) && (acc & KV_LSM_I_EXEC) && !(acc & KV_LSM_I_SECRET);
+		return acc & (KV_LSM_I_WRITE | KV_LSM_I_DEVICE);
+	return true;
 }
 
 /* ---- file hooks ------------------------------------------------------ */
 
-static __always_inline int file_judge(__u64 session, struct vfsmount *mnt, struct dentry *d,
-				      __u32 hook, bool write, bool check_name)
+static __always_inline int file_deny(__u64 session, struct vfsmount *mnt, struct dentry *d,
+				     __u32 hook)
 {
 	struct lsm_req r = {
 		.session = session,
@@ -499,13 +471,17 @@ static __always_inline int file_judge(__u64 session, struct vfsmount *mnt, struc
 		.hook = hook,
 		.err = EACCES,
 		.target_ino = 1,
-		.write = write,
-		.check_name = check_name,
 	};
 
-	if (lsm_file_allowed(&r))
-		return 0;
 	return lsm_emit(&r);
+}
+
+static __always_inline int file_judge(__u64 session, struct kv_session *s, struct vfsmount *mnt,
+				      struct dentry *d, __u32 hook, bool write, bool check_name)
+{
+	if (file_allowed(session, s, d, write, check_name))
+		return 0;
+	return file_deny(session, mnt, d, hook);
 }
 
 /* /proc/<pid>/environ and mem of a task outside the session are secrets;
@@ -561,17 +537,10 @@ int BPF_PROG(kv_file_open, struct file *file)
 	write = BPF_CORE_READ(file, f_mode) & FMODE_WRITE;
 	if (magic == PROC_SUPER_MAGIC) {
 		r = proc_rule(session, s, inode, d, write);
-		if (r >= 0) {
-			struct lsm_req q = {
-				.session = session, .mnt = (__u64)mnt, .dentry = (__u64)d,
-				.cls = KV_CLASS_FILE, .hook = KV_LSM_FILE_OPEN, .err = EACCES,
-				.target_ino = 1,
-			};
-
-			return r ? 0 : lsm_emit(&q);
-		}
+		if (r >= 0)
+			return r ? 0 : file_deny(session, mnt, d, KV_LSM_FILE_OPEN);
 	}
-	return file_judge(session, mnt, d, KV_LSM_FILE_OPEN, write, true);
+	return file_judge(session, s, mnt, d, KV_LSM_FILE_OPEN, write, true);
 }
 
 /* Creation (open O_CREAT, mknod, mkdir, symlink): judged on the parent;
@@ -580,22 +549,10 @@ static __always_inline int judge_create(const struct path *dir, struct dentry *d
 {
 	struct kv_session *s = 0;
 	__u64 session = kv_current_session(&s);
-	struct lsm_req r = {
-		.session = session,
-		.cls = KV_CLASS_FILE,
-		.hook = KV_LSM_INODE_CREATE,
-		.err = EACCES,
-		.write = 1,
-	};
 
-	if (!session || !s)
+	if (!session || !s || file_allowed(session, s, dir->dentry, true, false))
 		return 0;
-	r.dentry = (__u64)BPF_CORE_READ(dir, dentry);
-	if (lsm_file_allowed(&r))
-		return 0;
-	r.mnt = (__u64)BPF_CORE_READ(dir, mnt);
-	r.dentry = (__u64)dentry;
-	return lsm_emit(&r);
+	return file_deny(session, dir->mnt, dentry, KV_LSM_INODE_CREATE);
 }
 
 SEC("lsm/path_mknod")
@@ -624,7 +581,7 @@ static __always_inline int judge_change(struct vfsmount *mnt, struct dentry *d, 
 
 	if (!session || !s)
 		return 0;
-	return file_judge(session, mnt, d, hook, true, true);
+	return file_judge(session, s, mnt, d, hook, true, true);
 }
 
 SEC("lsm/path_unlink")
@@ -683,36 +640,16 @@ static __always_inline int judge_move(struct vfsmount *mnt, struct dentry *old,
 {
 	struct kv_session *s = 0;
 	__u64 session = kv_current_session(&s);
-	struct lsm_req r = {
-		.session = session,
-		.mnt = (__u64)mnt,
-		.dentry = (__u64)old,
-		.cls = KV_CLASS_FILE,
-		.hook = hook,
-		.err = EACCES,
-		.target_ino = 1,
-		.write = old_write,
-		.check_name = 1,
-	};
 
 	if (!session || !s)
 		return 0;
-	if (!lsm_file_allowed(&r))
-		return lsm_emit(&r);
-	r.dentry = (__u64)new_parent;
-	r.write = 1;
-	r.check_name = 0;
-	if (!lsm_file_allowed(&r)) {
-		r.dentry = (__u64)new_dentry;
-		return lsm_emit(&r);
-	}
+	if (!file_allowed(session, s, old, old_write, true))
+		return file_deny(session, mnt, old, hook);
+	if (!file_allowed(session, s, new_parent, true, false))
+		return file_deny(session, mnt, new_dentry ? new_dentry : new_parent, hook);
 	/* an overwritten (or exchanged) target is changed too */
-	if (new_dentry && BPF_CORE_READ(new_dentry, d_inode)) {
-		r.dentry = (__u64)new_dentry;
-		r.check_name = 1;
-		if (!lsm_file_allowed(&r))
-			return lsm_emit(&r);
-	}
+	if (new_dentry && new_dentry->d_inode && !file_allowed(session, s, new_dentry, true, true))
+		return file_deny(session, mnt, new_dentry, hook);
 	return 0;
 }
 
@@ -759,9 +696,9 @@ int BPF_PROG(kv_bprm_check, struct linux_binprm *bprm)
 	if (!session || !s)
 		return 0;
 	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
-	f = BPF_CORE_READ(bprm, file);
-	r.dentry = (__u64)BPF_CORE_READ(f, f_path.dentry);
-	r.mnt = (__u64)BPF_CORE_READ(f, f_path.mnt);
+	f = bprm->file;
+	r.dentry = (__u64)f->f_path.dentry;
+	r.mnt = (__u64)f->f_path.mnt;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (lsm_gate(session, s) >= KV_GATE_CRACKED)
 		return lsm_emit(&r);
@@ -769,10 +706,14 @@ int BPF_PROG(kv_bprm_check, struct linux_binprm *bprm)
 	if ((s->flags & KV_SF_STRICT_EXEC) && (!c || c->launch_tgid != tgid || c->launched))
 		return lsm_emit(&r);
 	/* fileless: memfd, O_TMPFILE, deleted files have no name to judge */
-	if (!BPF_CORE_READ(f, f_inode, i_nlink) && !(c && (c->flags & KV_LSM_C_FILELESS_EXEC)))
+	if (!f->f_inode->i_nlink && !(c && (c->flags & KV_LSM_C_FILELESS_EXEC)))
 		return lsm_emit(&r);
-	if (c && (c->flags & KV_LSM_C_EXEC_ALLOW) && !lsm_exec_allowed(&r))
-		return lsm_emit(&r);
+	if (c && (c->flags & KV_LSM_C_EXEC_ALLOW)) {
+		__u32 acc = chain_flags(session, f->f_path.dentry);
+
+		if (!(acc & WALK_ROOT) || !(acc & KV_LSM_I_EXEC) || (acc & KV_LSM_I_SECRET))
+			return lsm_emit(&r);
+	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "fixture.h"
@@ -97,4 +98,51 @@ KV_TEST(alerts_sealed_counted_rate_limited)
 		      b, t, sid), 0, "rules_validate");
 out:
 	rmdir(agents);
+}
+
+/* Where a falco binary is installed, `run --falco` starts it with the
+ * session's rules and JSON output into a file the session seals. Falco is
+ * not packaged for Debian 12: a stand-in on PATH plays its part of the
+ * contract (the options it is given, the alert line it writes). */
+KV_TEST(run_falco_starts_falco_and_seals_its_alerts)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	char out[65536], path[PATH_MAX];
+	FILE *f;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/bin", t);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/bin/falco", t);
+	f = fopen(path, "w");
+	if (!ASSERT_OK_PTR(f, "fake_falco"))
+		return;
+	fprintf(f, "#!/bin/sh\n"
+		   "echo \"$@\" > %s/falco.args\n"
+		   "rules=; out=\n"
+		   "while [ $# -gt 0 ]; do case $1 in -r) rules=$2; shift 2;;\n"
+		   "  -o) case $2 in file_output.filename=*) out=${2#*=};; esac; shift 2;;\n"
+		   "  *) shift;; esac; done\n"
+		   "sid=$(basename \"$rules\" .yaml)\n"
+		   "printf '{\"hostname\":\"h\",\"output\":\"x session=%%s\",\"priority\":\"Warning\","
+		   "\"rule\":\"KavachOS interactive shell spawned by agent\",\"source\":\"syscall\","
+		   "\"tags\":[\"kavachos\"],\"time\":\"2026-11-26T10:00:00.000000000Z\","
+		   "\"output_fields\":{\"proc.env[KAVACHOS_SESSION_ID]\":\"%%s\",\"proc.pid\":1}}\\n' "
+		   "\"$sid\" \"$sid\" >> \"$out\"\n"
+		   "trap 'exit 0' TERM; while :; do sleep 0.05; done\n", t);
+	fclose(f);
+	chmod(path, 0755);
+	ASSERT_EQ(kv_sh(out, sizeof(out), "cd %s && PATH=%s/bin:$PATH %s/kavachos run --no-default-net "
+			"--state-dir=%s/state --trust-mask=0xFF --falco -- %s/tests/helpers/agent_violate "
+			"sleep-ms=800 2>&1", t, t, b, t, b), 0, "run");
+	ASSERT_HAS_SUBSTR(out, "watches this session", "falco_started");
+	kv_sh(out, sizeof(out), "cat %s/falco.args", t);
+	ASSERT_HAS_SUBSTR(out, "json_output=true", "json_output");
+	ASSERT_HAS_SUBSTR(out, "-r ", "rules_given");
+	ASSERT_EQ(kv_sh(out, sizeof(out), "%s/kavachos audit --all --state-dir=%s/state 2>&1", b, t), 0,
+		  "audit_clean");
+	ASSERT_HAS_SUBSTR(out, "FALCO_ALERT 1", "alert_sealed");
 }

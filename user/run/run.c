@@ -210,27 +210,68 @@ out:
 	return rc;
 }
 
-/* --falco: the domain's rules, scoped to this session's id, for Falco. */
-static void write_falco_rules(const struct kv_run_inputs *in, const char *id)
+/* --falco: the domain's rules, scoped to this session's id, written to
+ * STATE/falco/ID.yaml; where a falco binary is installed it is started
+ * with them, its JSON alerts going to STATE/falco/ID.alerts.jsonl, which
+ * the session then seals (--falco-alerts names another source instead). */
+static pid_t start_falco(const struct kv_run_inputs *in, const char *id, char *alerts, size_t len)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 80], err[256], *yaml = NULL;
+	char dir[PATH_MAX], rules[PATH_MAX + 80], falco[PATH_MAX], opt[PATH_MAX + 64], err[256];
+	char *yaml = NULL;
+	pid_t pid;
 	FILE *f;
+	int fd;
 
 	if (kv_falco_render(in->profile_in.domain, in->profile_in.trust_mask, &yaml, err, sizeof(err))) {
 		kv_warn("falco", "rules not written: %s", err);
-		return;
+		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s/falco", in->state_dir);
 	mkdir(dir, 0750);
-	snprintf(path, sizeof(path), "%s/%s.yaml", dir, id);
-	f = fopen(path, "we");
+	snprintf(rules, sizeof(rules), "%s/%s.yaml", dir, id);
+	f = fopen(rules, "we");
 	if (!f || fputs(yaml, f) == EOF || fclose(f)) {
-		kv_warn("falco", "cannot write %s: %s", path, strerror(errno));
-	} else {
-		kv_info("falco", "rules for this session: %s (falco -r %s, json_output: true; "
-			"then --falco-alerts)", path, path);
+		kv_warn("falco", "cannot write %s: %s", rules, strerror(errno));
+		free(yaml);
+		return -1;
 	}
 	free(yaml);
+	if (kv_launch_resolve("falco", falco)) {
+		kv_info("falco", "rules for this session: %s (no falco binary here: load them into "
+			"your Falco with json_output: true, and pass its alerts with --falco-alerts)",
+			rules);
+		return -1;
+	}
+	snprintf(alerts, len, "%s/%s.alerts.jsonl", dir, id);
+	fd = open(alerts, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		kv_warn("falco", "cannot create %s: %s", alerts, strerror(errno));
+		alerts[0] = 0;
+		return -1;
+	}
+	close(fd);
+	snprintf(opt, sizeof(opt), "file_output.filename=%s", alerts);
+	pid = fork();
+	if (pid == 0) {
+		execl(falco, "falco", "-r", rules, "-o", "json_output=true", "-o",
+		      "json_include_output_property=true", "-o", "file_output.enabled=true", "-o",
+		      opt, "-o", "stdout_output.enabled=false", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0) {
+		alerts[0] = 0;
+		return -1;
+	}
+	kv_info("falco", "falco (pid %d) watches this session with %s", (int)pid, rules);
+	return pid;
+}
+
+static void stop_falco(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 }
 
 /* ---- embedded: this process is the loader for its own session ---- */
@@ -284,6 +325,8 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 	struct kv_live_hooks hooks = { .before_egress = embedded_dns, .ctx = &em };
 	struct kv_session_server *srv = NULL;
 	struct kv_falco_ingest *fi = NULL;
+	char falco_alerts[PATH_MAX + 96] = "";
+	pid_t falco = -1;
 	struct kv_session_state st;
 	char agents[PATH_MAX], err[512], pins[PATH_MAX] = "", id[KV_SESSION_ID_LEN];
 	int rc = KV_EXIT_RUN_FAILED, e, status = -1;
@@ -343,9 +386,11 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 			em.lv->s.id);
 
 	if (o->falco)
-		write_falco_rules(in, em.lv->s.id);
-	if (o->falco_alerts && (e = kv_falco_ingest_start(em.rt, o->falco_alerts, &fi)))
-		kv_warn("falco", "cannot read alerts from %s: %s", o->falco_alerts, strerror(-e));
+		falco = start_falco(in, em.lv->s.id, falco_alerts, sizeof(falco_alerts));
+	if (o->falco_alerts)
+		snprintf(falco_alerts, sizeof(falco_alerts), "%s", o->falco_alerts);
+	if (falco_alerts[0] && (e = kv_falco_ingest_start(em.rt, falco_alerts, &fi)))
+		kv_warn("falco", "cannot read alerts from %s: %s", falco_alerts, strerror(-e));
 
 	l->envp = agent_env(em.lv->s.id, in);
 	if (!l->envp)
@@ -354,6 +399,7 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 		rc = supervise(l, embedded_place, &em, embedded_seal, &em, o->ask, &status);
 
 	kv_live_kill_rest(em.lv->s.cgroup);
+	stop_falco(falco); /* it flushes its last alerts as it exits */
 	kv_falco_ingest_stop(fi, NULL); /* what Falco said is sealed before SESSION_END */
 	kv_dns_glue_stop(em.dns);
 	em.dns = NULL;
