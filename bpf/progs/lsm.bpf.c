@@ -378,25 +378,24 @@ static long name_scan(__u32 i, struct name_ctx *c)
 /* The final name against the session's patterns, ASCII case folded:
  * exact (which may also exempt a name: "cacert.pem" is public); "NAME.*"
  * with NAME the name up to its first dot (a leading dot belongs to NAME);
- * "*.EXT" with EXT what follows its last dot. */
+ * "*.EXT" with EXT what follows its last dot. Only fixed-size string
+ * reads: names, NAME and EXT fit in KV_LSM_NAME_LEN - 1 bytes. */
 static __always_inline bool name_secret(__u64 session, struct dentry *d)
 {
 	struct name_ctx c = { .first = -1, .last = -1 };
 	struct kv_lsm_nkey k = { .session = session };
 	const unsigned char *name = d->d_name.name;
-	__u32 len = d->d_name.len, n, cut;
+	__u32 len = d->d_name.len, t;
 	struct kv_lsm_ival *v;
 
 	if (!len || !name)
 		return false;
-	n = len < KV_LSM_NAME_LEN ? len : KV_LSM_NAME_LEN;
-	barrier_var(n);
-	if (n > KV_LSM_NAME_LEN)
+	t = len < KV_LSM_NAME_LEN - 1 ? len : KV_LSM_NAME_LEN - 1;
+	/* head: the first t bytes; tail: the last t bytes (NUL-terminated) */
+	if (bpf_probe_read_kernel_str(c.head, sizeof(c.head), name) < 0 ||
+	    bpf_probe_read_kernel_str(c.tail, sizeof(c.tail), name + (len - t)) < 0)
 		return false;
-	if (bpf_probe_read_kernel(c.head, n, name) ||
-	    bpf_probe_read_kernel(c.tail, n, name + (len - n)))
-		return false;
-	c.n = n;
+	c.n = t;
 	bpf_loop(KV_LSM_NAME_LEN, name_scan, &c, 0);
 	if (len < KV_LSM_NAME_LEN) {
 		k.kind = KV_LSM_N_EXACT;
@@ -408,22 +407,18 @@ static __always_inline bool name_secret(__u64 session, struct dentry *d)
 	if (c.first > 0) {
 		k.kind = KV_LSM_N_PREFIX;
 		__builtin_memset(k.name, 0, sizeof(k.name));
-		cut = c.first;
-		barrier_var(cut);
-		if (cut < KV_LSM_NAME_LEN && !bpf_probe_read_kernel(k.name, cut, c.head) &&
+		c.head[c.first & (KV_LSM_NAME_LEN - 1)] = 0; /* cut at the first dot */
+		if (bpf_probe_read_kernel_str(k.name, sizeof(k.name), c.head) > 0 &&
 		    bpf_map_lookup_elem(&kv_lsm_names, &k))
 			return true;
 	}
-	/* an extension longer than the last KV_LSM_NAME_LEN bytes matches nothing */
-	if (c.last < 0 || c.last + 1 >= (int)n)
-		return false;
+	if (c.last < 0)
+		return false; /* (an extension longer than the tail matches nothing) */
 	k.kind = KV_LSM_N_SUFFIX;
 	__builtin_memset(k.name, 0, sizeof(k.name));
-	cut = n - (c.last + 1);
-	barrier_var(cut);
-	if (cut >= KV_LSM_NAME_LEN ||
-	    bpf_probe_read_kernel(k.name, cut, &c.tail[(c.last + 1) & (KV_LSM_NAME_LEN - 1)]))
-		return false;
+	if (bpf_probe_read_kernel_str(k.name, sizeof(k.name),
+				      &c.tail[(c.last + 1) & (KV_LSM_NAME_LEN - 1)]) <= 1)
+		return false; /* "name." has no extension */
 	return bpf_map_lookup_elem(&kv_lsm_names, &k) != 0;
 }
 
@@ -527,14 +522,14 @@ int BPF_PROG(kv_file_open, struct file *file)
 
 	if (!session || !s)
 		return 0;
-	inode = BPF_CORE_READ(file, f_inode);
-	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	inode = file->f_inode;
+	magic = inode->i_sb->s_magic;
 	/* reopened pipes and sockets (/proc/self/fd/N, /dev/stdout): no path */
 	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC || magic == ANON_INODE_FS_MAGIC)
 		return 0;
-	d = BPF_CORE_READ(file, f_path.dentry);
-	mnt = BPF_CORE_READ(file, f_path.mnt);
-	write = BPF_CORE_READ(file, f_mode) & FMODE_WRITE;
+	d = file->f_path.dentry;
+	mnt = file->f_path.mnt;
+	write = file->f_mode & FMODE_WRITE;
 	if (magic == PROC_SUPER_MAGIC) {
 		r = proc_rule(session, s, inode, d, write);
 		if (r >= 0)
@@ -587,34 +582,31 @@ static __always_inline int judge_change(struct vfsmount *mnt, struct dentry *d, 
 SEC("lsm/path_unlink")
 int BPF_PROG(kv_path_unlink, const struct path *dir, struct dentry *dentry)
 {
-	return judge_change(BPF_CORE_READ(dir, mnt), dentry, KV_LSM_INODE_UNLINK);
+	return judge_change(dir->mnt, dentry, KV_LSM_INODE_UNLINK);
 }
 
 SEC("lsm/path_rmdir")
 int BPF_PROG(kv_path_rmdir, const struct path *dir, struct dentry *dentry)
 {
-	return judge_change(BPF_CORE_READ(dir, mnt), dentry, KV_LSM_INODE_UNLINK);
+	return judge_change(dir->mnt, dentry, KV_LSM_INODE_UNLINK);
 }
 
 SEC("lsm/path_truncate")
 int BPF_PROG(kv_path_trunc, const struct path *path)
 {
-	return judge_change(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry),
-			    KV_LSM_PATH_TRUNCATE);
+	return judge_change(path->mnt, path->dentry, KV_LSM_PATH_TRUNCATE);
 }
 
 SEC("lsm/path_chmod")
 int BPF_PROG(kv_path_chmod, const struct path *path)
 {
-	return judge_change(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry),
-			    KV_LSM_HOOK_SETATTR);
+	return judge_change(path->mnt, path->dentry, KV_LSM_HOOK_SETATTR);
 }
 
 SEC("lsm/path_chown")
 int BPF_PROG(kv_path_chown, const struct path *path)
 {
-	return judge_change(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry),
-			    KV_LSM_HOOK_SETATTR);
+	return judge_change(path->mnt, path->dentry, KV_LSM_HOOK_SETATTR);
 }
 
 /* The dentry is the second argument both before 6.3 (user_namespace *)
@@ -658,16 +650,15 @@ SEC("lsm/path_link")
 int BPF_PROG(kv_path_link, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry)
 {
-	return judge_move(BPF_CORE_READ(new_dir, mnt), old_dentry, BPF_CORE_READ(new_dir, dentry),
-			  0, KV_LSM_INODE_LINK, false);
+	return judge_move(new_dir->mnt, old_dentry, new_dir->dentry, 0, KV_LSM_INODE_LINK, false);
 }
 
 SEC("lsm/path_rename")
 int BPF_PROG(kv_path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry)
 {
-	return judge_move(BPF_CORE_READ(old_dir, mnt), old_dentry, BPF_CORE_READ(new_dir, dentry),
-			  new_dentry, KV_LSM_INODE_RENAME, true);
+	return judge_move(old_dir->mnt, old_dentry, new_dir->dentry, new_dentry, KV_LSM_INODE_RENAME,
+			  true);
 }
 
 /* ---- exec ------------------------------------------------------------ */

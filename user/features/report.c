@@ -4,6 +4,7 @@
  * genesis receipt of every session records it. */
 #include <string.h>
 #include "features/features.h"
+#include "lsm/lsm.h"
 
 static void mech(struct kv_mechanism *m, const char *rule, bool ok, const char *mechanism,
 		 const char *limits)
@@ -29,8 +30,7 @@ void kv_features_mechanisms(const struct kv_features *f, struct kv_mechanism out
 	else
 		mech(&out[KV_RULE_UNIX_SOCKETS], "unix_sockets", false, "",
 		     "no cgroup/connect_unix hook on this kernel: Unix socket connects are not filtered");
-	mech(&out[KV_RULE_FILES], "files", false, "",
-	     "file rules are not enforced by this build");
+	mech(&out[KV_RULE_FILES], "files", false, "", "file rules are NOT enforced on this kernel");
 	mech(&out[KV_RULE_EXEC], "exec", f->seccomp_notify.ok,
 	     "seccomp user notification on execve/execveat (strict-exec, mask 0)",
 	     "the supervisor judges the path argument: TOCTOU-prone, no allowlist by file identity");
@@ -46,6 +46,9 @@ void kv_features_mechanisms(const struct kv_features *f, struct kv_mechanism out
 	     "kernel counters + cgroup.freeze on LOCK", "");
 	mech(&out[KV_RULE_VIOLATIONS], "violations", f->tp_btf.ok && f->ringbuf.ok,
 	     "tp_btf/sys_exit + hook counters, BPF ring buffer -> PRAMANA receipts", "");
+	/* files, exec, process, mount/bpf, leaving the cgroup, unix sockets:
+	 * BPF-LSM where it loads, else Landlock (user/lsm knows which) */
+	kv_lsm_mechanisms(f, out);
 }
 
 static struct json_object *feat_json(const struct kv_feat *f)

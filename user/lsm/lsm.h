@@ -14,8 +14,9 @@
  *   /abs/path | ~/path | rel/path (to the workspace) -- a path: the object and
  *     everything beneath it, judged by inode identity
  *   NAME | NAME.* | *.EXT (no '/')  -- files.deny only: a secret name pattern
- *     on the final name of what is opened (ASCII case-insensitive, at most
- *     31 bytes; NAME has no dot but a leading one, EXT has none). */
+ *     on the final name of what is opened (ASCII case-insensitive; a whole
+ *     NAME at most 31 bytes, NAME.* and *.EXT at most 30; NAME has no dot but
+ *     a leading one, EXT has none). */
 #ifndef KV_LSM_USER_H
 #define KV_LSM_USER_H
 #include <stdbool.h>

@@ -159,9 +159,12 @@ static int add_name(struct builder *b, const char *given, uint32_t kind, const c
 	struct kv_fname *n;
 	size_t i;
 
-	if (!len || len >= KV_LSM_NAME_LEN)
+	/* the hooks see at most the first and the last KV_LSM_NAME_LEN - 1
+	 * bytes of a name: NAME. and .EXT must fit in them */
+	if (!len || len > KV_LSM_NAME_LEN - (kind == KV_LSM_N_EXACT ? 1 : 2))
 		return fail(b, -EINVAL, "'%s': %s", given,
-			    "a name pattern needs 1 to 31 bytes of name");
+			    kind == KV_LSM_N_EXACT ? "a name pattern needs 1 to 31 bytes of name"
+						   : "NAME.* and *.EXT take 1 to 30 bytes");
 	if (grow((void **)&p->names, &b->cap_names, p->n_names, sizeof(*p->names)))
 		return -ENOMEM;
 	n = &p->names[p->n_names++];

@@ -5,6 +5,7 @@
 #include "egress/egress.h"
 #include "features/features.h"
 #include "profile/profile.h"
+#include "run/files_glue.h"
 #include "run/genesis.h"
 #include "run/inputs.h"
 #include "run/launch.h"
@@ -74,6 +75,8 @@ struct json_object *kv_run_genesis(const struct kv_run_inputs *in, const struct 
 	if (!kv_egress_policy_hash(in->egress, hash))
 		json_object_object_add(g, "egress_sha256", json_object_new_string(hash));
 	json_object_object_add(g, "egress_resolution", kv_egress_resolution_json(in->egress));
+	if (in->files)
+		json_object_object_add(g, "files", kv_files_glue_json(in->files));
 	if (in->config_path[0])
 		json_object_object_add(g, "config", json_object_new_string(in->config_path));
 	/* the honesty table: what enforces each rule class on this kernel */

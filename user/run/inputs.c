@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "common/log.h"
 #include "config/config.h"
 #include "daemon/conf.h"
 #include "egress/egress.h"
 #include "profile/profile.h"
+#include "run/files_glue.h"
 #include "run/inputs.h"
 #include "run/run.h"
 
@@ -114,6 +116,12 @@ int kv_run_inputs_resolve(const struct kv_run_opts *o, struct kv_run_inputs *in,
 	}
 	if (o->seccomp_profile)
 		json_object_object_add(j, "seccomp_profile", json_object_new_string(o->seccomp_profile));
+	{
+		char cwd[PATH_MAX];
+
+		if (getcwd(cwd, sizeof(cwd)))
+			json_object_object_add(j, "workspace", json_object_new_string(cwd));
+	}
 	kv_settings_free(&st);
 	e = kv_run_inputs_from_json(j, sd ? sd : KV_RUN_DEFAULT_STATE_DIR, in, err, errlen);
 	json_object_put(j);
@@ -148,10 +156,14 @@ int kv_run_inputs_from_json(struct json_object *j, const char *state_dir,
 	in->profile_in.strict_exec = json_object_object_get_ex(j, "strict_exec", &v) && json_object_get_boolean(v);
 	if (json_object_object_get_ex(j, "config", &v))
 		snprintf(in->config_path, sizeof(in->config_path), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(j, "workspace", &v))
+		snprintf(in->workspace, sizeof(in->workspace), "%s", json_object_get_string(v));
 	e = json_strv(j, "extra_allow", &in->extra_allow, &in->profile_in.n_extra_allow, err, errlen);
 	e = e ?: json_strv(j, "extra_deny", &in->extra_deny, &in->profile_in.n_extra_deny, err, errlen);
 	e = e ?: json_strv(j, "config_allow", &in->config_allow, &ei.n_config_allow, err, errlen);
 	e = e ?: json_strv(j, "cli_allow", &in->cli_allow, &ei.n_cli_allow, err, errlen);
+	e = e ?: json_strv(j, "files_deny", &in->files_deny, &in->n_files_deny, err, errlen);
+	e = e ?: json_strv(j, "files_write", &in->files_write, &in->n_files_write, err, errlen);
 	if (e)
 		goto fail;
 	in->profile_in.extra_allow = in->extra_allow;
@@ -244,6 +256,9 @@ void kv_run_inputs_free(struct kv_run_inputs *in)
 	free(in->extra_deny);
 	free(in->config_allow);
 	free(in->cli_allow);
+	free(in->files_deny);
+	free(in->files_write);
 	json_object_put(in->json);
+	kv_files_glue_free(in->files);
 	memset(in, 0, sizeof(*in));
 }

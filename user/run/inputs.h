@@ -25,7 +25,10 @@ struct kv_run_inputs {
 	char config_path[PATH_MAX]; /* "" when no .kavachos.json was found */
 	struct json_object *json;    /* the inputs as one object (what the daemon receives) */
 	/* vectors pointing into json */
-	const char **extra_allow, **extra_deny, **config_allow, **cli_allow;
+	const char **extra_allow, **extra_deny, **config_allow, **cli_allow, **files_deny, **files_write;
+	size_t n_files_deny, n_files_write;
+	char workspace[PATH_MAX]; /* where the session started: its write root */
+	struct kv_files_glue *files; /* file/exec rules, set by run (owned) */
 	bool has_daemon_gate;
 	struct kv_session daemon_gate; /* the daemon's thresholds, before .kavachos.json's */
 };

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "run/launch.h"
+#include "lsm/lsm.h"
 #include "seccomp/seccomp.h"
 
 /* Child -> parent report on err_fd: a stage tag and an errno. */
@@ -97,6 +98,15 @@ static void child(struct kv_launch *l, int go_rd, int err_wr, int sock, int read
 	if (err) {
 		report(err_wr, 1, -err);
 		_exit(125);
+	}
+	if (l->landlock) {
+		char lerr[128];
+
+		err = kv_landlock_plan_apply(l->landlock, lerr, sizeof(lerr));
+		if (err) {
+			report(err_wr, 1, -err);
+			_exit(125);
+		}
 	}
 	if (l->profile) {
 		/* last step before exec: from here only the profile's calls work;

@@ -9,6 +9,7 @@
 #include "run/privs.h"
 
 struct kv_profile;
+struct kv_landlock_plan;
 
 struct kv_launch {
 	char path[PATH_MAX]; /* resolved binary */
@@ -19,6 +20,9 @@ struct kv_launch {
 	/* bind-mounted over /etc/resolv.conf in the agent's own mount namespace
 	 * before it joins its cgroup (inside, BPF-LSM refuses mounts); NULL: none */
 	const char *resolv_conf;
+	/* file rules where BPF-LSM cannot load: applied in the child after the
+	 * privilege drop, before seccomp; NULL: none */
+	const struct kv_landlock_plan *landlock;
 	/* parent side, filled by kv_launch_spawn */
 	pid_t pid;
 	int go_fd;     /* write 1 byte to let the child go on */

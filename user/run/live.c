@@ -10,6 +10,7 @@
 #include "events/events.h"
 #include "features/features.h"
 #include "receipts/receipts.h"
+#include "run/files_glue.h"
 #include "run/genesis.h"
 #include "run/inputs.h"
 #include "run/live.h"
@@ -84,6 +85,11 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		goto fail;
 	}
 	lv->registered = true;
+	/* file and exec rules: BPF-LSM maps (a Landlock plan needs nothing here) */
+	if (in->files && (e = kv_files_glue_apply(in->files, b, lv->s.cgid))) {
+		snprintf(err, errlen, "file rules into the BPF-LSM maps: %s", strerror(-e));
+		goto fail;
+	}
 	co.state_dir = in->state_dir;
 	co.session_id = lv->s.id;
 	e = kv_chain_create(&co, kv_run_genesis(in, &lv->s, l, argv, kv_features_get()), &lv->chain);
@@ -97,11 +103,13 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		snprintf(err, errlen, "runtime: %s", strerror(-e));
 		goto fail;
 	}
+	lv->files = in->files;
 	*out = lv;
 	return 0;
 fail:
 	if (lv->chain)
 		kv_chain_close(lv->chain, NULL);
+	kv_files_glue_remove(in->files, b, lv->s.cgid);
 	if (lv->registered)
 		kv_session_maps_unregister(b, lv->s.cgid);
 	kv_egress_remove(&lv->em, lv->s.cgid);
@@ -171,6 +179,7 @@ void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 			strerror(-e));
 	kv_session_maps_unregister(b, lv->s.cgid);
 	kv_egress_remove(&lv->em, lv->s.cgid);
+	kv_files_glue_remove(lv->files, b, lv->s.cgid);
 	if (kv_cgroup_remove(lv->s.cgroup))
 		kv_warn("session", "could not remove %s", lv->s.cgroup);
 	if (st_out)

@@ -14,12 +14,14 @@ struct kv_run_inputs;
 struct kv_launch;
 struct kv_features;
 struct kv_chain;
+struct kv_files_glue;
 
 struct kv_live {
 	struct kv_session_info s;
 	struct kv_chain *chain;
 	struct kv_egress_maps em;
 	bool registered;
+	const struct kv_files_glue *files; /* the inputs' file rules, to remove at the end */
 };
 
 /* Creates the session (id want_id if valid and free, else a new one): cgroup, maps (syscall bitmaps, gate thresholds,

@@ -25,6 +25,7 @@
 #include "run/notify_glue.h"
 #include "run/falco_ingest.h"
 #include "run/dns_glue.h"
+#include "run/files_glue.h"
 #include "falco/render.h"
 #include "daemon/control.h"
 #include "run/release.h"
@@ -308,6 +309,9 @@ static int embedded_place(void *ctx, pid_t pid, char *err, size_t errlen)
 
 	if (e)
 		snprintf(err, errlen, "cannot move the agent into %s: %s", em->lv->s.cgroup, strerror(-e));
+	/* strict exec under BPF-LSM: exactly this launch passes */
+	else if ((e = kv_files_glue_launch(em->in->files, kv_runtime_bpf(em->rt), em->lv->s.cgid, pid)))
+		snprintf(err, errlen, "strict exec: %s", strerror(-e));
 	return e;
 }
 
@@ -365,6 +369,15 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 		       agents, strerror(-e));
 		return rc;
 	}
+	/* file and exec rules: BPF-LSM where it loaded, else Landlock in the child */
+	e = kv_files_glue_build(in, &l->id, l->path, kv_bpf_has_lsm(kv_runtime_bpf(em.rt)),
+				f->landlock.ok ? f->landlock_abi : 0, &in->files, err, sizeof(err));
+	if (e) {
+		kv_err("file rules: %s", err);
+		rc = e == -EINVAL ? KV_EXIT_USAGE : KV_EXIT_RUN_FAILED;
+		goto out_runtime;
+	}
+	l->landlock = kv_files_glue_landlock(in->files);
 	em.in = in;
 	e = kv_live_start(em.rt, agents, NULL, &hooks, in, l, o->argv, &em.lv, err, sizeof(err));
 	if (e) {
