@@ -27,6 +27,9 @@ int kv_events_poll(struct kv_events *e, int timeout_ms);
 /* Wait until data is available (epoll on the ring buffer), without
  * consuming it. 1 if ready, 0 on timeout, negative errno. */
 int kv_events_wait(struct kv_events *e, int timeout_ms);
+/* An fd that polls readable when events are waiting (for callers that
+ * poll it together with their own fds). */
+int kv_events_fd(const struct kv_events *e);
 /* Consume everything already in the buffer. */
 int kv_events_drain(struct kv_events *e);
 uint64_t kv_events_malformed(const struct kv_events *e);

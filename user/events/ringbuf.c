@@ -71,6 +71,11 @@ int kv_events_wait(struct kv_events *e, int timeout_ms)
 	return n < 0 ? (errno == EINTR ? 0 : -errno) : n;
 }
 
+int kv_events_fd(const struct kv_events *e)
+{
+	return ring_buffer__epoll_fd(e->rb);
+}
+
 int kv_events_drain(struct kv_events *e)
 {
 	return ring_buffer__consume(e->rb);

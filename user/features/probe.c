@@ -194,11 +194,15 @@ static void probe_cgroup(struct kv_features *f)
 	rmdir(dir);
 }
 
+/* The kernel's BTF is parsed once per probe run (5 MB: tens of ms each). */
+static struct btf *vmlinux_btf;
+
 static void probe_tracing(struct kv_features *f)
 {
 	int id, fd, link;
 
-	id = libbpf_find_vmlinux_btf_id("sys_exit", BPF_TRACE_RAW_TP);
+	id = vmlinux_btf ? btf__find_by_name_kind(vmlinux_btf, "btf_trace_sys_exit", BTF_KIND_TYPEDEF)
+			 : -ENOENT;
 	fd = id > 0 ? load(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id, prog_ret0, 2) : -1;
 	link = fd >= 0 ? bpf_raw_tracepoint_open(NULL, fd) : -1;
 	if (link >= 0)
@@ -228,7 +232,8 @@ static void probe_lsm(struct kv_features *f)
 		set(&f->bpf_lsm, false, "BPF-LSM not enabled (active: %s; boot with lsm=...,bpf)", f->lsm_list);
 		return;
 	}
-	id = libbpf_find_vmlinux_btf_id("file_open", BPF_LSM_MAC);
+	id = vmlinux_btf ? btf__find_by_name_kind(vmlinux_btf, "bpf_lsm_file_open", BTF_KIND_FUNC)
+			 : -ENOENT;
 	if (id <= 0) {
 		set(&f->bpf_lsm, false, "no BTF for bpf_lsm_file_open");
 		return;
@@ -292,7 +297,7 @@ static void probe_other(struct kv_features *f)
 
 static void probe_btf_enums(struct kv_features *f)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf = vmlinux_btf;
 	const struct btf_type *t;
 	const struct btf_enum *e;
 	int id, i;
@@ -313,7 +318,6 @@ static void probe_btf_enums(struct kv_features *f)
 		else if (!strcmp(btf__name_by_offset(btf, e->name_off), "BPF_CGROUP_UNIX_SENDMSG"))
 			f->sendmsg_unix_attach_type = e->val;
 	}
-	btf__free(btf);
 }
 
 static bool has_v1_mounts(void)
@@ -354,11 +358,14 @@ const struct kv_features *kv_features_get(void)
 		f.cgroup2_root[0] = 0;
 	f.cgroup_hybrid = f.cgroup2_root[0] && has_v1_mounts();
 	mount_pseudo_fs(&f);
+	vmlinux_btf = btf__load_vmlinux_btf();
 	probe_btf_enums(&f);
 	probe_cgroup(&f);
 	probe_tracing(&f);
 	probe_lsm(&f);
 	probe_other(&f);
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
 	libbpf_set_print(old);
 	return &f;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common/log.h"
@@ -124,6 +125,8 @@ void kv_dns_glue_stop(struct kv_dns_glue *g)
 	if (!g)
 		return;
 	g->stop = 1;
+	/* wake the serving loop's poll now instead of at its timeout */
+	shutdown(kv_dns_stub_fd(g->stub), SHUT_RDWR);
 	if (g->started)
 		pthread_join(g->thread, NULL);
 	kv_dns_stub_close(g->stub);

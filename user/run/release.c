@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,7 @@ struct kv_session_server {
 	struct kv_runtime *rt;
 	struct kv_live *lv;
 	int lfd;
+	int wake_fd; /* eventfd: stop without waiting for a poll timeout */
 	char path[128];
 	pthread_t thread;
 	atomic_bool stop;
@@ -106,7 +108,8 @@ struct kv_session_server {
 static void *serve(void *arg)
 {
 	struct kv_session_server *srv = arg;
-	struct pollfd p = { .fd = srv->lfd, .events = POLLIN };
+	struct pollfd p[2] = { { .fd = srv->lfd, .events = POLLIN },
+			       { .fd = srv->wake_fd, .events = POLLIN } };
 
 	while (!atomic_load(&srv->stop)) {
 		struct json_object *m = NULL, *op, *r;
@@ -114,7 +117,7 @@ static void *serve(void *arg)
 		char err[128];
 		int fd;
 
-		if (poll(&p, 1, 100) <= 0)
+		if (poll(p, 2, 1000) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
@@ -154,8 +157,11 @@ int kv_session_server_start(struct kv_runtime *rt, struct kv_live *lv,
 		free(srv);
 		return e;
 	}
-	e = -pthread_create(&srv->thread, NULL, serve, srv);
+	srv->wake_fd = eventfd(0, EFD_CLOEXEC);
+	e = srv->wake_fd < 0 ? -errno : -pthread_create(&srv->thread, NULL, serve, srv);
 	if (e) {
+		if (srv->wake_fd >= 0)
+			close(srv->wake_fd);
 		close(srv->lfd);
 		unlink(srv->path);
 		free(srv);
@@ -170,7 +176,10 @@ void kv_session_server_stop(struct kv_session_server *srv)
 	if (!srv)
 		return;
 	atomic_store(&srv->stop, true);
+	if (eventfd_write(srv->wake_fd, 1))
+		kv_warn("gate", "waking the release server: %s", strerror(errno));
 	pthread_join(srv->thread, NULL);
+	close(srv->wake_fd);
 	close(srv->lfd);
 	unlink(srv->path);
 	free(srv);

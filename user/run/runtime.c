@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <time.h>
 #include <bpf/bpf.h>
 #include <stdatomic.h>
@@ -30,6 +33,7 @@ struct kv_runtime {
 	struct kv_events *ev;
 	pthread_t thread;
 	atomic_bool stop;
+	int wake_fd; /* eventfd: stop now, not at the next poll timeout */
 	pthread_mutex_t lock; /* sessions table and ring-buffer consumption */
 	struct rt_session sessions[KV_RT_MAX_SESSIONS];
 	int nsessions;
@@ -84,13 +88,16 @@ static void *consume(void *arg)
 {
 	struct kv_runtime *rt = arg;
 
+	struct pollfd p[2] = { { .fd = kv_events_fd(rt->ev), .events = POLLIN },
+			       { .fd = rt->wake_fd, .events = POLLIN } };
+
 	while (!atomic_load(&rt->stop)) {
 		pthread_mutex_lock(&rt->lock);
 		kv_events_poll(rt->ev, 0);
 		pthread_mutex_unlock(&rt->lock);
 		/* ring_buffer__poll would hold the lock while sleeping; wait
-		 * for data outside it instead */
-		kv_events_wait(rt->ev, 50);
+		 * for data (or the stop) outside it instead */
+		poll(p, 2, 1000);
 	}
 	return NULL;
 }
@@ -103,6 +110,11 @@ int kv_runtime_start(struct kv_bpf *b, struct kv_runtime **out)
 	if (!rt)
 		return -ENOMEM;
 	rt->bpf = b;
+	rt->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (rt->wake_fd < 0) {
+		free(rt);
+		return -errno;
+	}
 	pthread_mutex_init(&rt->lock, NULL);
 	err = kv_events_open(b, sink, rt, &rt->ev);
 	if (err)
@@ -114,6 +126,7 @@ int kv_runtime_start(struct kv_bpf *b, struct kv_runtime **out)
 	return 0;
 fail:
 	kv_events_close(rt->ev);
+	close(rt->wake_fd);
 	free(rt);
 	return err;
 }
@@ -274,7 +287,10 @@ void kv_runtime_stop(struct kv_runtime *rt)
 	if (!rt)
 		return;
 	atomic_store(&rt->stop, true);
+	if (eventfd_write(rt->wake_fd, 1))
+		kv_warn(FEAT, "waking the consumer: %s", strerror(errno));
 	pthread_join(rt->thread, NULL);
+	close(rt->wake_fd);
 	pthread_mutex_lock(&rt->lock);
 	kv_events_drain(rt->ev);
 	pthread_mutex_unlock(&rt->lock);
