@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 	struct kv_bpf *b = NULL;
 	double base_null, base_dd, prog_null, prog_dd;
 	unsigned long long ns0, c0, ns1, c1;
-	static const long rates[] = { 1000, 10000, 100000 };
+	static const long rates[] = { 1000, 10000, 100000, 400000 };
 	int cgfd, i, statsfd;
 
 	if (geteuid()) {
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("events: violations -> ring buffer -> sealed receipts (group commit):\n");
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < (int)(sizeof(rates) / sizeof(rates[0])); i++) {
 		struct kv_chain_opts co = { .state_dir = state };
 		struct kv_session_state st;
 		struct kv_chain *chain;

@@ -346,79 +346,108 @@ static __always_inline __u32 chain_flags(__u64 session, struct dentry *d)
 	return w.acc;
 }
 
-static __always_inline char lower(char c)
+/* Names are handled eight bytes at a time (SWAR): no per-byte loop, no
+ * callback, on the path every open of a session task takes. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#define BYTE_INDEX 0x0001020304050607ULL /* (1 << 8k) * this >> 56 == k */
+#define NAME_WORDS (KV_LSM_NAME_LEN / 8)
+
+/* ASCII 'A'..'Z' -> 'a'..'z' in each byte; other bytes unchanged */
+static __always_inline __u64 fold_word(__u64 x)
 {
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+	__u64 t = x & ~HIGHS;
+	__u64 ge_a = t + (0x80 - 'A') * ONES, gt_z = t + (0x80 - 'Z' - 1) * ONES;
+
+	return x | ((ge_a & ~gt_z & ~x & HIGHS) >> 2);
 }
 
-struct name_ctx {
-	char head[KV_LSM_NAME_LEN]; /* first n bytes of the name, folded */
-	char tail[KV_LSM_NAME_LEN]; /* last n bytes, folded */
-	__u32 n;
-	__s32 first; /* first dot in head after position 0, or -1 */
-	__s32 last;  /* last dot in tail, or -1 */
-};
-
-/* The byte loop as a bpf_loop callback: verified once, not per byte. */
-static long name_scan(__u32 i, struct name_ctx *c)
+/* bit 7 set in each byte of x that is a '.', nothing else */
+static __always_inline __u64 dots(__u64 x)
 {
-	__u32 j = i & (KV_LSM_NAME_LEN - 1);
+	__u64 y = x ^ ('.' * ONES);
 
-	if (i >= c->n)
-		return 1;
-	c->head[j] = lower(c->head[j]);
-	c->tail[j] = lower(c->tail[j]);
-	if (c->first < 0 && j > 0 && c->head[j] == '.')
-		c->first = j;
-	if (c->tail[j] == '.')
-		c->last = j;
-	return 0;
+	return ~(((y & ~HIGHS) + ~HIGHS) | y | ~HIGHS);
+}
+
+static __always_inline int low_byte(__u64 m) /* m != 0 */
+{
+	return (int)((((m & -m) >> 7) * BYTE_INDEX) >> 56);
+}
+
+static __always_inline int high_byte(__u64 m) /* m != 0 */
+{
+	m |= m >> 8;
+	m |= m >> 16;
+	m |= m >> 32;
+	return (int)((((m & ~(m >> 8)) >> 7) * BYTE_INDEX) >> 56);
 }
 
 /* The final name against the session's patterns, ASCII case folded:
  * exact (which may also exempt a name: "cacert.pem" is public); "NAME.*"
  * with NAME the name up to its first dot (a leading dot belongs to NAME);
- * "*.EXT" with EXT what follows its last dot. Only fixed-size string
- * reads: names, NAME and EXT fit in KV_LSM_NAME_LEN - 1 bytes. */
+ * "*.EXT" with EXT what follows its last dot. The hooks see the first and
+ * the last KV_LSM_NAME_LEN - 1 bytes of a name: patterns fit in those. */
 static __always_inline bool name_secret(__u64 session, struct dentry *d)
 {
-	struct name_ctx c = { .first = -1, .last = -1 };
+	__u64 head[NAME_WORDS] = {}, tail[2 * NAME_WORDS] = {}, m;
 	struct kv_lsm_nkey k = { .session = session };
 	const unsigned char *name = d->d_name.name;
-	__u32 len = d->d_name.len, t;
+	__u32 len = d->d_name.len, t, q, r;
 	struct kv_lsm_ival *v;
+	int i, first = -1, last = -1;
 
 	if (!len || !name)
 		return false;
 	t = len < KV_LSM_NAME_LEN - 1 ? len : KV_LSM_NAME_LEN - 1;
-	/* head: the first t bytes; tail: the last t bytes (NUL-terminated) */
-	if (bpf_probe_read_kernel_str(c.head, sizeof(c.head), name) < 0 ||
-	    bpf_probe_read_kernel_str(c.tail, sizeof(c.tail), name + (len - t)) < 0)
+	if (bpf_probe_read_kernel_str(head, sizeof(head), name) < 0)
 		return false;
-	c.n = t;
-	bpf_loop(KV_LSM_NAME_LEN, name_scan, &c, 0);
+	if (len > t && bpf_probe_read_kernel_str(tail, sizeof(head), name + (len - t)) < 0)
+		return false;
+	for (i = 0; i < NAME_WORDS; i++) {
+		head[i] = fold_word(head[i]);
+		tail[i] = len > t ? fold_word(tail[i]) : head[i];
+		m = dots(head[i]) & (i ? ~0ULL : ~0x80ULL); /* a leading dot belongs to NAME */
+		if (first < 0 && m)
+			first = 8 * i + low_byte(m);
+		m = dots(tail[i]);
+		if (m)
+			last = 8 * i + high_byte(m);
+	}
 	if (len < KV_LSM_NAME_LEN) {
 		k.kind = KV_LSM_N_EXACT;
-		__builtin_memcpy(k.name, c.head, sizeof(k.name));
+		__builtin_memcpy(k.name, head, sizeof(k.name));
 		v = bpf_map_lookup_elem(&kv_lsm_names, &k);
 		if (v) /* an exact entry decides: secret, or a public exception */
 			return !(v->flags & KV_LSM_I_PUBLIC);
 	}
-	if (c.first > 0) {
+	if (first > 0) {
 		k.kind = KV_LSM_N_PREFIX;
-		__builtin_memset(k.name, 0, sizeof(k.name));
-		c.head[c.first & (KV_LSM_NAME_LEN - 1)] = 0; /* cut at the first dot */
-		if (bpf_probe_read_kernel_str(k.name, sizeof(k.name), c.head) > 0 &&
-		    bpf_map_lookup_elem(&kv_lsm_names, &k))
+		for (i = 0; i < NAME_WORDS; i++) {
+			__u64 w = head[i];
+
+			if (8 * i >= first)
+				w = 0;
+			else if (8 * i + 8 > first)
+				w &= (1ULL << (8 * (first - 8 * i))) - 1;
+			__builtin_memcpy(&k.name[8 * i], &w, 8);
+		}
+		if (bpf_map_lookup_elem(&kv_lsm_names, &k))
 			return true;
 	}
-	if (c.last < 0)
-		return false; /* (an extension longer than the tail matches nothing) */
+	/* EXT: the bytes after the last dot, up to the NUL (zeros follow it) */
+	if (last < 0 || last + 1 >= (int)t)
+		return false;
 	k.kind = KV_LSM_N_SUFFIX;
-	__builtin_memset(k.name, 0, sizeof(k.name));
-	if (bpf_probe_read_kernel_str(k.name, sizeof(k.name),
-				      &c.tail[(c.last + 1) & (KV_LSM_NAME_LEN - 1)]) <= 1)
-		return false; /* "name." has no extension */
+	q = (__u32)(last + 1) >> 3;
+	r = (__u32)(last + 1) & 7;
+	for (i = 0; i < NAME_WORDS; i++) {
+		__u64 lo = tail[(q + i) & (2 * NAME_WORDS - 1)];
+		__u64 hi = tail[(q + i + 1) & (2 * NAME_WORDS - 1)];
+		__u64 w = r ? (lo >> (8 * r)) | (hi << (64 - 8 * r)) : lo;
+
+		__builtin_memcpy(&k.name[8 * i], &w, 8);
+	}
 	return bpf_map_lookup_elem(&kv_lsm_names, &k) != 0;
 }
 

@@ -21,6 +21,17 @@ typedef void (*kv_event_sink)(void *ctx, uint64_t session, const char *type,
 int kv_event_decode(const void *data, size_t size, uint64_t *session, const char **type,
 		    struct json_object **fields, uint64_t *ktime_ns);
 
+/* The same receipt, written directly as canonical JSON into buf (the hot
+ * path for floods): its length, -EAGAIN when this event takes the general
+ * path (kv_event_decode), -ENOSPC, -EINVAL. */
+int kv_event_canonical(const void *data, size_t size, uint64_t *session, const char **type,
+		       char *buf, size_t len, uint64_t *ktime_ns);
+
+/* A sink for canonical payloads; NULL: every event takes the json-c path. */
+typedef void (*kv_event_sink_canonical)(void *ctx, uint64_t session, const char *type,
+					const char *payload, size_t len, uint64_t ktime_ns);
+void kv_events_set_canonical_sink(struct kv_events *e, kv_event_sink_canonical sink);
+
 int kv_events_open(const struct kv_bpf *b, kv_event_sink sink, void *ctx, struct kv_events **out);
 /* Poll up to timeout_ms; returns events consumed or negative errno. */
 int kv_events_poll(struct kv_events *e, int timeout_ms);

@@ -10,6 +10,7 @@
 struct kv_events {
 	struct ring_buffer *rb;
 	kv_event_sink sink;
+	kv_event_sink_canonical csink;
 	void *ctx;
 	uint64_t malformed;
 };
@@ -20,7 +21,17 @@ static int handle(void *ctx, void *data, size_t size)
 	struct json_object *fields;
 	const char *type;
 	uint64_t session, ktime;
-	int rc = kv_event_decode(data, size, &session, &type, &fields, &ktime);
+	char buf[1024];
+	int rc;
+
+	if (e->csink) {
+		rc = kv_event_canonical(data, size, &session, &type, buf, sizeof(buf), &ktime);
+		if (rc > 0) {
+			e->csink(e->ctx, session, type, buf, (size_t)rc, ktime);
+			return 0;
+		}
+	}
+	rc = kv_event_decode(data, size, &session, &type, &fields, &ktime);
 
 	if (rc < 0) {
 		/* the kernel wrote it: a mismatch means mixed versions, say so */
@@ -31,6 +42,11 @@ static int handle(void *ctx, void *data, size_t size)
 	if (rc == 0)
 		e->sink(e->ctx, session, type, fields, ktime);
 	return 0;
+}
+
+void kv_events_set_canonical_sink(struct kv_events *e, kv_event_sink_canonical sink)
+{
+	e->csink = sink;
 }
 
 int kv_events_open(const struct kv_bpf *b, kv_event_sink sink, void *ctx, struct kv_events **out)

@@ -84,6 +84,23 @@ static void sink(void *ctx, uint64_t session, const char *type, struct json_obje
 		atomic_fetch_add(&rt->failures, 1);
 }
 
+/* The flood path: payload already canonical (events/canon.c). */
+static void sink_canonical(void *ctx, uint64_t session, const char *type, const char *payload,
+			   size_t len, uint64_t ktime_ns)
+{
+	struct kv_runtime *rt = ctx;
+	struct rt_session *s = find(rt, session);
+
+	if (!s) {
+		if (!atomic_fetch_add(&rt->orphans, 1))
+			kv_warn(FEAT, "%s event for unknown session %llu (logged, not sealed)", type,
+				(unsigned long long)session);
+		return;
+	}
+	if (kv_chain_append_canonical(s->chain, type, payload, len, ktime_ns))
+		atomic_fetch_add(&rt->failures, 1);
+}
+
 static void *consume(void *arg)
 {
 	struct kv_runtime *rt = arg;
@@ -119,6 +136,7 @@ int kv_runtime_start(struct kv_bpf *b, struct kv_runtime **out)
 	err = kv_events_open(b, sink, rt, &rt->ev);
 	if (err)
 		goto fail;
+	kv_events_set_canonical_sink(rt->ev, sink_canonical);
 	err = -pthread_create(&rt->thread, NULL, consume, rt);
 	if (err)
 		goto fail;
