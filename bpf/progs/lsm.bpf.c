@@ -81,10 +81,10 @@ struct cgroup___old {
 	__u64 ancestor_ids[];
 } __attribute__((preserve_access_index));
 
-/* What a hook asks the global subprograms. */
+/* A denial, as a hook hands it to lsm_emit(). */
 struct lsm_req {
 	__u64 session;
-	__u64 target;  /* event target; 0 with target_ino: the inode number */
+	__u64 target;  /* the event's target (with target_ino: the inode number) */
 	/* the event's path: the first of these that is set */
 	__u64 mnt;     /* struct vfsmount *, with dentry: full path (else within its fs) */
 	__u64 dentry;  /* struct dentry * */
@@ -95,7 +95,7 @@ struct lsm_req {
 	__u32 hook;    /* enum kv_lsm_hook */
 	__s32 err;
 	__u8 quiet;    /* refuse without counting: probes, not attempts */
-	__u8 target_ino;
+	__u8 target_ino; /* target = the inode of dentry */
 	__u8 _pad[2];
 };
 
@@ -522,6 +522,8 @@ static __always_inline int proc_rule(__u64 session, struct kv_session *s, struct
 
 	if (!t)
 		return -1; /* /proc/sys & co: not a task's file */
+	if (lsm_gate(session, s) >= KV_GATE_LOCKED)
+		return 0;
 	own = task_session(t) == session;
 	len = BPF_CORE_READ(d, d_name.len);
 	if (!own && (len == 7 || len == 3)) {
@@ -534,7 +536,7 @@ static __always_inline int proc_rule(__u64 session, struct kv_session *s, struct
 	if (!write)
 		return 1;
 	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
-	return own && !readonly(s, c) && lsm_gate(session, s) < KV_GATE_LOCKED;
+	return own && !readonly(s, c);
 }
 
 SEC("lsm/file_open")

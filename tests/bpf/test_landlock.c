@@ -297,6 +297,8 @@ static int exec_agent(void *arg)
 	e->res[1] = la_exec("/bin/false", -1);
 	e->res[2] = fd < 0 ? -fd : la_exec(NULL, fd);
 	e->res[3] = la_exec(e->script, -1);
+	/* the ELF loader run as the program, loading one off the list */
+	e->res[4] = la_exec_arg("/lib64/ld-linux-x86-64.so.2", "/bin/false");
 	return 0;
 }
 
@@ -316,13 +318,15 @@ KV_TEST(exec_allowlist)
 		e.allow_sh = pass == 1;
 		if (!setup(&s, exec_allow, &e))
 			break;
-		e.res = lt_results(4);
+		e.res = lt_results(5);
 		if (ASSERT_OK_PTR(e.res, "results") &&
 		    ASSERT_EQ(run_confined(s.pl, exec_agent, &e, false), 0, "agent")) {
 			ASSERT_EQ(e.res[0], 0, "exec_allowed_binary");
 			ASSERT_EQ(e.res[1], EACCES, "exec_other_binary");
 			/* a memfd has no path for Landlock to judge: said in the limits */
 			ASSERT_TRUE(has_limit(s.pl, "memfd"), "limit_memfd");
+			/* the loader must stay executable for Landlock: said in the limits */
+			ASSERT_TRUE(has_limit(s.pl, "ld.so PROGRAM"), "limit_loader");
 			if (e.allow_sh)
 				ASSERT_EQ(e.res[3], 0, "exec_script_listed_interpreter");
 			else

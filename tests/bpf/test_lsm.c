@@ -303,6 +303,8 @@ static int exec_agent(void *arg)
 	e->res[1] = la_exec("/bin/false", -1); /* ECHILD: it ran (and exited 1) */
 	e->res[2] = fd < 0 ? -fd : la_exec(NULL, fd);
 	e->res[3] = la_exec(e->script, -1);
+	/* the ELF loader run as the program, loading one off the list */
+	e->res[4] = la_exec_arg("/lib64/ld-linux-x86-64.so.2", "/bin/false");
 	return 0;
 }
 
@@ -320,7 +322,7 @@ KV_TEST(exec_allowlist)
 	if (!ASSERT_OK(la_script(e.script, "/bin/sh"), "script") ||
 	    !lsm_setup(&f, NULL, &t, exec_allow, &e))
 		goto out;
-	e.res = lt_results(4);
+	e.res = lt_results(5);
 	if (!ASSERT_OK_PTR(e.res, "results") ||
 	    !ASSERT_EQ(kv_fixture_run(&f, NULL, exec_agent, &e), 0, "agent"))
 		goto out;
@@ -328,18 +330,23 @@ KV_TEST(exec_allowlist)
 	ASSERT_EQ(e.res[1], EPERM, "exec_other_binary");
 	ASSERT_EQ(e.res[2], EPERM, "exec_memfd");
 	ASSERT_EQ(e.res[3], EPERM, "exec_script_unlisted_interpreter");
+	ASSERT_EQ(e.res[4], EPERM, "exec_loader_directly");
 	kv_fixture_collect(&f);
 	expect_event(&f, 0, KV_LSM_BPRM_CHECK, EPERM, "exec", "/false", "event_binary");
 	expect_event(&f, 1, KV_LSM_BPRM_CHECK, EPERM, "exec", NULL, "event_memfd");
 	ASSERT_HAS_SUBSTR(kv_ev_str(kv_fixture_event(&f, "LSM_DENY", 1), "path"), "memfd:",
 			  "event_memfd_path");
 	expect_event(&f, 2, KV_LSM_BPRM_CHECK, EPERM, "exec", "/dash", "event_interpreter");
-	ASSERT_EQ(kv_fixture_count(&f, "LSM_DENY"), 3, "events");
+	expect_event(&f, 3, KV_LSM_BPRM_CHECK, EPERM, "exec", NULL, "event_loader");
+	ASSERT_HAS_SUBSTR(kv_ev_str(kv_fixture_event(&f, "LSM_DENY", 3), "path"), "ld-linux",
+			  "event_loader_path");
+	ASSERT_EQ(kv_fixture_count(&f, "LSM_DENY"), 4, "events");
 	/* outside the session the same execs run */
 	if (ASSERT_EQ(kv_run_outside(exec_agent, &e), 0, "outside")) {
 		ASSERT_EQ(e.res[1], ECHILD, "outside_other_binary_ran");
 		ASSERT_EQ(e.res[2], 0, "outside_memfd_ran");
 		ASSERT_EQ(e.res[3], 0, "outside_script_ran");
+		ASSERT_EQ(e.res[4], ECHILD, "outside_loader_ran_false");
 	}
 	lsm_teardown(&f);
 
@@ -365,7 +372,7 @@ KV_TEST(exec_fileless_refused_by_default)
 	if (!ASSERT_OK(la_script(e.script, "/bin/sh"), "script") ||
 	    !lsm_setup(&f, NULL, &t, exec_allow, &e))
 		goto out;
-	e.res = lt_results(4);
+	e.res = lt_results(5);
 	if (!ASSERT_OK_PTR(e.res, "results") ||
 	    !ASSERT_EQ(kv_fixture_run(&f, NULL, exec_agent, &e), 0, "agent"))
 		goto out;

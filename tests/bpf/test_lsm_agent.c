@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include "test_lsm_agent.h"
 
-int la_exec(const char *path, int fd)
+static int exec_with(const char *path, int fd, const char *arg)
 {
-	char *const argv[] = { "agent-exec", NULL };
+	char *const argv[] = { (char *)(path ? path : "agent-exec"), (char *)arg, NULL };
 	char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
 	int pfd[2], e = 0, status;
 	pid_t pid;
@@ -45,6 +45,16 @@ int la_exec(const char *path, int fd)
 	if (e)
 		return e;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : ECHILD;
+}
+
+int la_exec(const char *path, int fd)
+{
+	return exec_with(path, fd, NULL);
+}
+
+int la_exec_arg(const char *path, const char *arg)
+{
+	return exec_with(path, -1, arg);
 }
 
 int la_memfd_copy(const char *src)

@@ -8,6 +8,8 @@
 /* fork + execve(path) (or fexecve(fd) when path is NULL); the errno of the
  * exec, or 0 if it ran and exited 0 (EXIT_FAILURE-ish codes -> ECHILD). */
 int la_exec(const char *path, int fd);
+/* The same with one argument: execve(path, {path, arg}). */
+int la_exec_arg(const char *path, const char *arg);
 /* A memfd holding a copy of src, or -errno. */
 int la_memfd_copy(const char *src);
 /* A shell script at path that exits 0, with the given interpreter. */

@@ -307,6 +307,9 @@ static void plan_limits(struct kv_landlock_plan *pl, const struct kv_files_polic
 	if (p->strict_exec)
 		limit(pl, "strict exec: the agent binary (and its loader) stay executable; other "
 			  "execs are refused");
+	if (p->strict_exec || (p->conf_flags & KV_LSM_C_EXEC_ALLOW))
+		limit(pl, "the ELF loader of each allowed binary must be executable: running it "
+			  "directly (ld.so PROGRAM) starts a program off the allowlist");
 	if (pl->abi >= 7)
 		limit(pl, "denials are not counted in the session's receipts; the kernel's audit "
 			  "log records them (LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON)");

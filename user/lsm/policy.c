@@ -423,7 +423,10 @@ static int build(struct builder *b)
 	for (i = 0; i < p->n && !err; i++) {
 		struct kv_fentry *e = &p->e[i];
 
-		if (!e->present || !e->flags)
+		/* the loader is Landlock's need only: bprm_check never judges the
+		 * PT_INTERP open, and listing it would let "ld.so PROGRAM" run a
+		 * program off the list */
+		if (!e->present || !e->flags || e->origin == KV_FO_INTERP)
 			continue;
 		err = add_inode(b, e->dev, e->ino, e->flags);
 		if (err || !(e->flags & KV_LSM_I_SECRET) || !e->is_dir)
