@@ -132,10 +132,10 @@ $(OUT)/tests/helpers/%: tests/helpers/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -g -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Ibpf/include $< -o $@ $(if $(filter %_static,$*),-static,) $(HELPER_LIBS_$*)
 
-$(OUT)/bench/%: bench/%.c $(LIB)
+$(OUT)/bench/%: bench/%.c $(wildcard bench/*.h) $(LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Ibench $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
 # libFuzzer targets (tests/fuzz/*.c) against an ASan+UBSan clang build of the library.
 FUZZ_OUT     := build-fuzz

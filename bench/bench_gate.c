@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <seccomp.h>
+#include "bench_common.h"
 #include "bpf/loader.h"
 #include "receipts/receipts.h"
 #include "run/runtime.h"
@@ -45,15 +46,9 @@ static int cmp_u64(const void *a, const void *b)
 
 static void agent(const char *cg, struct shared *sh, unsigned lock_at)
 {
-	scmp_filter_ctx ctx;
 	unsigned i;
 
-	if (kv_cgroup_move(cg, getpid()))
-		_exit(90);
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
-	seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mkdir), 0);
-	if (seccomp_load(ctx))
-		_exit(91);
+	bench_join_refusing_mkdir(cg);
 	for (i = 0; i < lock_at; i++)
 		syscall(SYS_mkdir, "/nonexistent-kv-bench", 0700);
 	sh->locked = 1;
@@ -100,9 +95,7 @@ int main(int argc, char **argv)
 	kv_session_policy_defaults(&pol, 0xFFFF, 1);
 	pol.flags |= KV_SF_ENFORCE_GATE;
 	pol.burst_count = 0; /* LOCK by the threshold: 10 */
-	memset(&sp, 0, sizeof(sp));
-	memset(sp.allow, 0xff, sizeof(sp.allow));
-	sp.allow[SYS_mkdir / 64] &= ~(1ULL << (SYS_mkdir % 64));
+	bench_policy_all_but_mkdir(&sp);
 	for (t = 0; t < trials; t++) {
 		struct kv_chain_opts co = { .state_dir = state, .sync = KV_SYNC_NONE };
 		struct kv_session_info si;

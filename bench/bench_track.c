@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <seccomp.h>
+#include "bench_common.h"
 #include "bpf/loader.h"
 #include "features/features.h"
 #include "receipts/receipts.h"
@@ -99,16 +100,10 @@ static void prog_stats(int fd, unsigned long long *ns, unsigned long long *cnt)
 /* A child in the session: n refused mkdir calls paced at rate/s. */
 static void violate(const char *cg, long n, long rate)
 {
-	scmp_filter_ctx ctx;
 	double t0;
 	long i;
 
-	if (kv_cgroup_move(cg, getpid()))
-		_exit(90);
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
-	seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mkdir), 0);
-	if (seccomp_load(ctx))
-		_exit(91);
+	bench_join_refusing_mkdir(cg);
 	t0 = now_s();
 	for (i = 0; i < n; i++) {
 		syscall(SYS_mkdir, "/nonexistent-kv-bench", 0700);
@@ -172,9 +167,7 @@ int main(int argc, char **argv)
 	kv_session_policy_defaults(&pol, 0xFFFF, 1);
 	pol.thr_throttle = pol.thr_crack = pol.thr_lock = pol.burst_count = 0;
 	pol.event_rate = 10000000; /* measure the path, not the limiter */
-	memset(&sp, 0, sizeof(sp));
-	memset(sp.allow, 0xff, sizeof(sp.allow));
-	sp.allow[SYS_mkdir / 64] &= ~(1ULL << (SYS_mkdir % 64));
+	bench_policy_all_but_mkdir(&sp);
 	if (kv_runtime_start(b, &rt)) {
 		fprintf(stderr, "bench_track: runtime\n");
 		return 1;
