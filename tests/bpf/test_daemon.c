@@ -126,6 +126,15 @@ KV_TEST(sessions_pins_kill9_adopt)
 	ASSERT_HAS_SUBSTR(out, "EGRESS_DENY 1", "egress_sealed");
 	ASSERT_HAS_SUBSTR(out, "SECCOMP_BLOCK 1", "seccomp_sealed");
 
+	/* file rules reach daemon sessions too: BPF-LSM in the daemon where it
+	 * loads, else the client's own Landlock (uid 0 with DAC access to /root) */
+	rc = kv_sh(out, sizeof(out), "cd %s && " KV " run --daemon-socket=%s --trust-mask=0xFF "
+		   "--no-default-net -- " AGENT " write=/root/kv-daemon-test-%d write=%s/ok 2>&1",
+		   d.dir, b, d.sock, b, (int)getpid(), d.dir);
+	ASSERT_HAS_SUBSTR(out, "EACCES", "write_outside_workspace_refused");
+	ASSERT_HAS_SUBSTR(out, "/ok OK", "write_in_workspace_allowed");
+	kv_sh(NULL, 0, "rm -f /root/kv-daemon-test-%d", (int)getpid());
+
 	/* a session already running when the daemon is killed -9 stays enforced */
 	snprintf(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- "
 		 AGENT " sleep-ms=1500 connect=127.0.0.3:9 2>/dev/null", b, d.sock, b);

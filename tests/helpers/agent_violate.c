@@ -4,6 +4,7 @@
  * attempt and exits 0, so the test reads what the kernel answered. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +68,12 @@ int main(int argc, char **argv)
 
 			for (k = 0; k < ms / 10; k++)
 				usleep(10000);
+		} else if (!strncmp(argv[i], "write=", 6)) { /* create a file */
+			int fd = open(argv[i] + 6, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+			e = fd < 0 ? errno : 0;
+			if (fd >= 0)
+				close(fd);
 		} else if (!strcmp(argv[i], "exit7"))
 			return 7;
 		else if (!strcmp(argv[i], "kill-self"))

@@ -20,7 +20,10 @@
 #include "daemon/dsession.h"
 #include "events/events.h"
 #include "receipts/receipts.h"
+#include "bpf/loader.h"
+#include "run/files_glue.h"
 #include "run/inputs.h"
+#include "run/privs.h"
 #include "run/launch.h"
 #include "run/live.h"
 #include "run/release.h"
@@ -176,6 +179,20 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 		return reply_err(fd, "%s", err);
 	}
 	kv_run_inputs_daemon_gate(&d->in, &ds->conf);
+	/* file and exec rules: in the BPF-LSM maps when the daemon loaded the
+	 * lsm object; else the client applies them itself with Landlock */
+	if (kv_bpf_has_lsm(kv_runtime_bpf(ds->rt))) {
+		struct kv_identity who = { .uid = cr->uid, .gid = cr->gid };
+
+		e = kv_files_glue_build(&d->in, &who, json_object_get_string(jbin), true, 0,
+					&d->in.files, err, sizeof(err));
+		if (e) {
+			kv_run_inputs_free(&d->in);
+			free(argv);
+			free(d);
+			return reply_err(fd, "file rules: %s", err);
+		}
+	}
 	snprintf(l.path, sizeof(l.path), "%s", json_object_get_string(jbin));
 	l.id.uid = cr->uid;
 	l.id.gid = cr->gid;
@@ -320,6 +337,9 @@ int kv_dsessions_serve(struct kv_dsessions *ds, int fd)
 		struct json_object *r = json_object_new_object();
 
 		json_object_object_add(r, "ok", json_object_new_boolean(true));
+		/* clients apply Landlock themselves where the daemon has no BPF-LSM */
+		json_object_object_add(r, "bpf_lsm",
+				       json_object_new_boolean(kv_bpf_has_lsm(kv_runtime_bpf(ds->rt))));
 		json_object_object_add(r, "sessions", json_object_new_int(ds->n));
 		json_object_object_add(r, "agents_cgroup", json_object_new_string(ds->agents));
 		e = reply(fd, r);

@@ -496,6 +496,38 @@ static int run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, str
 	if (kv_session_new_id(id))
 		return rc;
 	d.id = id;
+	/* where the daemon has no BPF-LSM, the file rules are ours to apply
+	 * (Landlock needs no privilege): decide before the child is forked */
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("ping"));
+	if (kv_control_call(fd, req, &r, err, sizeof(err))) {
+		kv_err("kavachos-load: %s", err);
+		json_object_put(req);
+		return KV_EXIT_ENV;
+	}
+	json_object_put(req);
+	{
+		const struct kv_features *f = kv_features_get();
+		struct json_object *v;
+		bool daemon_lsm = json_object_object_get_ex(r, "bpf_lsm", &v) && json_object_get_boolean(v);
+
+		json_object_put(r);
+		r = NULL;
+		if (!daemon_lsm && f->landlock.ok) {
+			char ferr[512];
+			int e = kv_files_glue_build(in, &l->id, l->path, false, f->landlock_abi,
+						    &in->files, ferr, sizeof(ferr));
+
+			if (e) {
+				kv_err("file rules: %s", ferr);
+				return e == -EINVAL ? KV_EXIT_USAGE : KV_EXIT_RUN_FAILED;
+			}
+			l->landlock = kv_files_glue_landlock(in->files);
+			/* the daemon seals what enforces the files: say it is us */
+			json_object_object_add(in->json, "files_by_client",
+					       kv_files_glue_json(in->files));
+		}
+	}
 	snprintf(d.state_dir, sizeof(d.state_dir), "%s", in->state_dir);
 	l->envp = agent_env(id, in);
 	if (!l->envp) {
