@@ -136,7 +136,7 @@ static struct sample sample_in(const char *cgroup, const struct kv_landlock_plan
 }
 
 struct series {
-	double open[2 * REPEATS], exec[2 * REPEATS];
+	double open[REPEATS], exec[REPEATS];
 	int n;
 };
 
@@ -207,6 +207,40 @@ static void print_hook_delta(const char *where, const struct hook_stat *a,
 	}
 }
 
+/* The objects loaded and attached to the agents' root; with lsm, the
+ * session registered with a file policy too. */
+static struct kv_bpf *load(const struct kv_session_info *si, int cg, bool lsm,
+			   const struct kv_files_policy *p)
+{
+	struct kv_bpf_opts o = { .session_level = (uint32_t)si->level, .lsm = lsm };
+	struct kv_syscall_policy sp;
+	struct kv_session pol;
+	struct kv_bpf *b = NULL;
+
+	if (kv_bpf_open_load(&o, &b) || kv_bpf_attach(b, cg)) {
+		fprintf(stderr, "bench_lsm: loading the BPF objects failed\n");
+		exit(1);
+	}
+	kv_session_policy_defaults(&pol, 0xFF, 1);
+	memset(&sp, 0, sizeof(sp));
+	memset(sp.allow, 0xff, sizeof(sp.allow));
+	if (kv_session_maps_register(b, si->cgid, &pol, &sp) ||
+	    (lsm && kv_lsm_policy_apply(b, si->cgid, p))) {
+		fprintf(stderr, "bench_lsm: registering the session failed\n");
+		exit(1);
+	}
+	return b;
+}
+
+static void unload(struct kv_bpf *b, const struct kv_session_info *si)
+{
+	kv_lsm_policy_remove(b, si->cgid);
+	kv_session_maps_unregister(b, si->cgid);
+	kv_bpf_destroy(b);
+}
+
+/* Rounds interleave the configurations (each loads its objects afresh),
+ * so that drift of a shared machine spreads over all of them. */
 static int bench_bpf_lsm(void)
 {
 	struct hook_stat h0[] = { { "kv_file_open" }, { "kv_bprm_check" }, { "kv_task_alloc" },
@@ -214,12 +248,9 @@ static int bench_bpf_lsm(void)
 	enum { NH = sizeof(h0) / sizeof(h0[0]) };
 	struct hook_stat h1[NH], h2[NH];
 	struct series base = { 0 }, others = { 0 }, out = { 0 }, in = { 0 };
-	struct kv_syscall_policy sp;
 	struct kv_session_info si;
-	struct kv_session pol;
-	struct kv_bpf_opts o = { 0 };
-	struct kv_files_policy *p;
-	struct kv_bpf *b = NULL;
+	struct kv_files_policy *p = policy();
+	struct kv_bpf *b;
 	char root[PATH_MAX], agents[PATH_MAX + 32], id[KV_SESSION_ID_LEN];
 	double bo, be;
 	int i, cg, stats_fd;
@@ -234,44 +265,22 @@ static int bench_bpf_lsm(void)
 		fprintf(stderr, "bench_lsm: cannot create cgroups under %s\n", agents);
 		return 1;
 	}
-	for (i = 0; i < REPEATS; i++)
-		add(&base, sample_in(NULL, NULL));
-
-	/* the other hook groups alone (tracepoints, cgroup hooks): what the
-	 * lsm object adds is measured against them too */
-	o.session_level = (uint32_t)si.level;
 	cg = open(agents, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (kv_bpf_open_load(&o, &b) || kv_bpf_attach(b, cg)) {
-		fprintf(stderr, "bench_lsm: loading the BPF objects failed\n");
-		return 1;
-	}
-	for (i = 0; i < REPEATS; i++)
+	for (i = 0; i < REPEATS; i++) {
+		add(&base, sample_in(NULL, NULL));
+		/* the other hook groups alone (tracepoints, cgroup hooks) */
+		b = load(&si, cg, false, p);
 		add(&others, sample_in(NULL, NULL));
-	kv_bpf_destroy(b);
-	b = NULL;
-
-	/* load + attach every object, the session registered with a file policy */
-	o.lsm = true;
-	if (kv_bpf_open_load(&o, &b) || kv_bpf_attach(b, cg)) {
-		fprintf(stderr, "bench_lsm: loading the BPF objects failed\n");
-		return 1;
-	}
-	kv_session_policy_defaults(&pol, 0xFF, 1);
-	memset(&sp, 0xff, sizeof(sp));
-	memset(sp.cond, 0, sizeof(sp.cond));
-	memset(sp.notify, 0, sizeof(sp.notify));
-	p = policy();
-	if (kv_session_maps_register(b, si.cgid, &pol, &sp) ||
-	    kv_lsm_policy_apply(b, si.cgid, p)) {
-		fprintf(stderr, "bench_lsm: registering the session failed\n");
-		return 1;
-	}
-	for (i = 0; i < REPEATS; i++)
+		unload(b, &si);
+		/* every object, as kavachos run loads them */
+		b = load(&si, cg, true, p);
 		add(&out, sample_in(NULL, NULL));
-	for (i = 0; i < REPEATS; i++)
 		add(&in, sample_in(si.cgroup, NULL));
+		unload(b, &si);
+	}
 	/* the kernel's per-run cost, in a pass of its own: bpf_stats adds two
-	 * clock reads per run that the wall-clock rows above must not carry */
+	 * clock reads per run that the wall-clock rows must not carry */
+	b = load(&si, cg, true, p);
 	memcpy(h1, h0, sizeof(h0));
 	memcpy(h2, h0, sizeof(h0));
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME); /* on while the fd is open */
@@ -282,17 +291,13 @@ static int bench_bpf_lsm(void)
 	hook_stats(b, h2, NH);
 	if (stats_fd >= 0)
 		close(stats_fd);
-
-	kv_lsm_policy_remove(b, si.cgid);
-	kv_session_maps_unregister(b, si.cgid);
-	kv_bpf_destroy(b);
+	unload(b, &si);
 	close(cg);
-	for (i = 0; i < REPEATS; i++)
-		add(&base, sample_in(NULL, NULL));
 
 	bo = median(base.open, base.n);
 	be = median(base.exec, base.n);
-	printf("bench_lsm: BPF-LSM (%s), %ld open+close, %ld fork+exec per sample, median of %d\n",
+	printf("bench_lsm: BPF-LSM (%s), %ld open+close, %ld fork+exec per sample, median of %d "
+	       "interleaved rounds\n",
 	       kv_features_get()->kernel, open_iters, exec_iters, REPEATS);
 	row("no program", &base, bo, be);
 	row("other objects, no lsm (outside)", &others, bo, be);
@@ -303,6 +308,11 @@ static int bench_bpf_lsm(void)
 	       median(out.exec, out.n) / median(others.exec, others.n));
 	print_hook_delta("outside", h0, h1, NH);
 	print_hook_delta("inside", h1, h2, NH);
+	if (h1[0].cnt > h0[0].cnt && h2[0].cnt > h1[0].cnt)
+		printf("  kv_file_open as a share of the no-program open+close: outside %.1f%%, "
+		       "inside %.1f%%\n",
+		       (double)(h1[0].ns - h0[0].ns) / (double)(h1[0].cnt - h0[0].cnt) / 1e3 / bo * 100,
+		       (double)(h2[0].ns - h1[0].ns) / (double)(h2[0].cnt - h1[0].cnt) / 1e3 / bo * 100);
 	if (stats_fd < 0)
 		printf("  (bpf_stats unavailable: %s)\n", strerror(-stats_fd));
 	kv_files_policy_free(p);

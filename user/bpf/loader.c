@@ -190,6 +190,17 @@ int kv_bpf_open_load(const struct kv_bpf_opts *o, struct kv_bpf **out)
 			goto fail;
 		/* load */
 		err = bpf_object__load(b->objs[i]);
+		if (err && needs_lsm(kv_objects[i].name)) {
+			/* BPF-LSM probed fine but this object did not load: run
+			 * with the fallbacks rather than not at all, and say so */
+			kv_warn(FEAT, "load %s: %s: continuing without BPF-LSM (Landlock and "
+				"tracepoints enforce instead; run with -vv for the verifier log)",
+				kv_objects[i].name, strerror(-err));
+			bpf_object__close(b->objs[i]);
+			b->objs[i] = NULL;
+			err = 0;
+			continue;
+		}
 		if (err) {
 			kv_warn(FEAT, "load %s: %s", kv_objects[i].name, strerror(-err));
 			goto fail;

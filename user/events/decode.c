@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <seccomp.h>
 #include "events/events.h"
+#include "lsm/lsm.h"
 #include "kv_events.h"
 #include "kv_session.h"
 
@@ -152,8 +153,15 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 			return -EINVAL;
 		o = hdr_fields(h);
 		add_int(o, "hook", e->hook);
+		add_str(o, "hook_name", kv_lsm_hook_name(e->hook));
 		add_int(o, "errno", e->err);
-		add_u64(o, "target", e->target);
+		if (e->hook == KV_LSM_TASK_KILL) {
+			/* the kernel packs pid | signal << 32 */
+			add_int(o, "target_pid", (int64_t)(uint32_t)e->target);
+			add_int(o, "signal", (int64_t)(e->target >> 32));
+		} else {
+			add_u64(o, "target", e->target);
+		}
 		add_kstr(o, "path", e->path, sizeof(e->path));
 		*type = "LSM_DENY";
 		break;

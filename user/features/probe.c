@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 #include "common/log.h"
 #include "features/features.h"
+#include "lsm/lsm.h"
 #include "session/cgroup.h"
 
 #define FEAT "features"
@@ -247,10 +248,18 @@ static void probe_lsm(struct kv_features *f)
 		return;
 	}
 	link = bpf_raw_tracepoint_open(NULL, fd);
-	if (link < 0)
+	if (link < 0) {
 		set(&f->bpf_lsm, false, "lsm/file_open loads but attach refused: %s", strerror(errno));
-	else
-		set(&f->bpf_lsm, true, "lsm/file_open loads and attaches");
+	} else {
+		char missing[128];
+
+		/* every hook lsm.bpf.c attaches must exist (CONFIG_SECURITY_PATH...) */
+		if (kv_lsm_hooks_check(missing, sizeof(missing)))
+			set(&f->bpf_lsm, false, "BPF-LSM works but this kernel lacks hooks: %s",
+			    missing);
+		else
+			set(&f->bpf_lsm, true, "lsm/file_open loads and attaches; all hooks present");
+	}
 	if (link >= 0)
 		close(link);
 	close(fd);

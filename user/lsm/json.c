@@ -223,13 +223,15 @@ void kv_lsm_mechanisms(const struct kv_features *f, struct kv_mechanism out[KV_R
 		    "task_alloc (gate)", "");
 	else if (ll && f->landlock_abi >= 6)
 		row(&out[KV_RULE_PROCESS], true,
-		    "PID namespace + landlock (ptrace and signals scoped to the session) + seccomp",
-		    "the gate's THROTTLED step relies on the syscall profile (no fork hook)");
+		    "landlock (ptrace and signals scoped to the session) + seccomp; the gate's "
+		    "fork/exec effects by tracepoint (the new process is killed)",
+		    "no PID namespace: the agent can see other processes in /proc and read what "
+		    "their DAC permissions allow (e.g. /proc/<pid>/environ of its own uid)");
 	else if (ll)
 		row(&out[KV_RULE_PROCESS], true,
-		    "PID namespace + landlock (ptrace scoped to the session) + seccomp",
-		    "signals outside the session are stopped only by the PID namespace and the "
-		    "syscall profile (Landlock ABI < 6)");
+		    "landlock (ptrace scoped to the session) + seccomp",
+		    "signals outside the session are stopped only by the syscall profile (kill "
+		    "needs the swarm bit; Landlock ABI < 6 has no signal scoping)");
 
 	out[KV_RULE_MOUNT_BPF].rule = "mount_bpf";
 	if (f->bpf_lsm.ok)

@@ -293,8 +293,8 @@ static void plan_limits(struct kv_landlock_plan *pl, const struct kv_files_polic
 	limit(pl, "exec of a memfd is not refused (it has no path to judge): only the "
 		  "syscall profile's memfd_create rule stops fileless exec");
 	limit(pl, "reading /proc/<pid>/environ of processes outside the session is not "
-		  "refused by every kernel's Landlock (ptrace scoping covers attach): the "
-		  "session's PID namespace must hide them");
+		  "refused by Landlock (ptrace scoping covers attach only), and the session has "
+		  "no PID namespace yet: DAC permissions are what protect them");
 	if (pl->abi < 3)
 		limit(pl, "truncate(2) outside the write roots is not refused (Landlock ABI %d < 3)",
 		      pl->abi);
@@ -302,7 +302,7 @@ static void plan_limits(struct kv_landlock_plan *pl, const struct kv_files_polic
 		limit(pl, "ioctl on device files is not restricted (Landlock ABI %d < 5)", pl->abi);
 	if (pl->abi < 6)
 		limit(pl, "signals to processes outside the session are not refused by Landlock "
-			  "(ABI %d < 6): only the PID namespace and the syscall profile stop them",
+			  "(ABI %d < 6): only the syscall profile (kill needs the swarm bit) stops them",
 		      pl->abi);
 	if (p->strict_exec)
 		limit(pl, "strict exec: the agent binary (and its loader) stay executable; other "

@@ -31,7 +31,7 @@ int kv_files_glue_build(const struct kv_run_inputs *in, const struct kv_identity
 	fi.trust_mask = in->profile_in.trust_mask;
 	fi.workspace = in->workspace[0] ? in->workspace : NULL;
 	fi.home = pw ? pw->pw_dir : NULL;
-	fi.tmp_dir = "/tmp";
+	fi.tmp_dir = in->tmp_dir[0] ? in->tmp_dir : "/tmp";
 	fi.deny = in->files_deny;
 	fi.n_deny = in->n_files_deny;
 	fi.write = in->files_write;

@@ -158,6 +158,8 @@ int kv_run_inputs_from_json(struct json_object *j, const char *state_dir,
 		snprintf(in->config_path, sizeof(in->config_path), "%s", json_object_get_string(v));
 	if (json_object_object_get_ex(j, "workspace", &v))
 		snprintf(in->workspace, sizeof(in->workspace), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(j, "tmp_dir", &v))
+		snprintf(in->tmp_dir, sizeof(in->tmp_dir), "%s", json_object_get_string(v));
 	e = json_strv(j, "extra_allow", &in->extra_allow, &in->profile_in.n_extra_allow, err, errlen);
 	e = e ?: json_strv(j, "extra_deny", &in->extra_deny, &in->profile_in.n_extra_deny, err, errlen);
 	e = e ?: json_strv(j, "config_allow", &in->config_allow, &ei.n_config_allow, err, errlen);

@@ -28,6 +28,7 @@ struct kv_run_inputs {
 	const char **extra_allow, **extra_deny, **config_allow, **cli_allow, **files_deny, **files_write;
 	size_t n_files_deny, n_files_write;
 	char workspace[PATH_MAX]; /* where the session started: its write root */
+	char tmp_dir[PATH_MAX];   /* the session's own tmp directory ("" = /tmp) */
 	struct kv_files_glue *files; /* file/exec rules, set by run (owned) */
 	bool has_daemon_gate;
 	struct kv_session daemon_gate; /* the daemon's thresholds, before .kavachos.json's */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,18 +46,21 @@ static void on_signal(int sig)
 	forward_sig = sig;
 }
 
+#define KV_AGENT_ENV_OWN 4 /* the entries agent_env allocates, first in the array */
+
 static void agent_env_free(char **env)
 {
 	int i;
 
 	if (!env)
 		return;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < KV_AGENT_ENV_OWN; i++)
 		free(env[i]);
 	free(env);
 }
 
-/* The agent's environment: ours plus the session's identity. */
+/* The agent's environment: ours plus the session's identity and its own
+ * TMPDIR. */
 static char **agent_env(const char *id, const struct kv_run_inputs *in)
 {
 	size_t n = 0, i, j = 0;
@@ -64,22 +68,52 @@ static char **agent_env(const char *id, const struct kv_run_inputs *in)
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 4, sizeof(*env));
+	env = calloc(n + KV_AGENT_ENV_OWN + 1, sizeof(*env));
 	if (!env)
 		return NULL;
-	/* ours first, so agent_env_free knows which three to free */
 	if (asprintf(&env[j++], "KAVACHOS_SESSION_ID=%s", id) < 0 ||
 	    asprintf(&env[j++], "KAVACHOS_TRUST_MASK=0x%08x", in->profile_in.trust_mask) < 0 ||
-	    asprintf(&env[j++], "KAVACHOS_DOMAIN=%s", kv_domain_name(in->profile_in.domain)) < 0) {
+	    asprintf(&env[j++], "KAVACHOS_DOMAIN=%s", kv_domain_name(in->profile_in.domain)) < 0 ||
+	    asprintf(&env[j++], "TMPDIR=%s", in->tmp_dir[0] ? in->tmp_dir : "/tmp") < 0) {
 		agent_env_free(env);
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "KAVACHOS_SESSION_ID=", 20) &&
 		    strncmp(environ[i], "KAVACHOS_TRUST_MASK=", 20) &&
-		    strncmp(environ[i], "KAVACHOS_DOMAIN=", 16))
+		    strncmp(environ[i], "KAVACHOS_DOMAIN=", 16) && strncmp(environ[i], "TMPDIR=", 7))
 			env[j++] = environ[i];
 	return env;
+}
+
+/* The session's own tmp directory, the agent's (its TMPDIR and, with the
+ * file rules, its only write root besides the workspace). */
+static int session_tmp_create(struct kv_run_inputs *in, const char *id, const struct kv_identity *who)
+{
+	snprintf(in->tmp_dir, sizeof(in->tmp_dir), "/tmp/kavachos-%s", id);
+	if (mkdir(in->tmp_dir, 0700) || chown(in->tmp_dir, who->uid, who->gid)) {
+		int e = -errno;
+
+		rmdir(in->tmp_dir);
+		in->tmp_dir[0] = 0;
+		return e;
+	}
+	json_object_object_add(in->json, "tmp_dir", json_object_new_string(in->tmp_dir));
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void session_tmp_remove(struct kv_run_inputs *in)
+{
+	/* FTW_PHYS: symlinks the agent left are removed, never followed */
+	if (in->tmp_dir[0] && !strncmp(in->tmp_dir, "/tmp/kavachos-ks-", 17))
+		nftw(in->tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int wait_agent(pid_t pid, int *status)
@@ -333,6 +367,7 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 	pid_t falco = -1;
 	struct kv_session_state st;
 	char agents[PATH_MAX], err[512], pins[PATH_MAX] = "", id[KV_SESSION_ID_LEN];
+	char sid[KV_SESSION_ID_LEN];
 	int rc = KV_EXIT_RUN_FAILED, e, status = -1;
 
 	if (geteuid() != 0) {
@@ -369,6 +404,9 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 		       agents, strerror(-e));
 		return rc;
 	}
+	e = kv_session_new_id(sid);
+	if (!e && (e = session_tmp_create(in, sid, &l->id)))
+		kv_warn(FEAT, "no session tmp dir under /tmp: %s (the agent shares /tmp)", strerror(-e));
 	/* file and exec rules: BPF-LSM where it loaded, else Landlock in the child */
 	e = kv_files_glue_build(in, &l->id, l->path, kv_bpf_has_lsm(kv_runtime_bpf(em.rt)),
 				f->landlock.ok ? f->landlock_abi : 0, &in->files, err, sizeof(err));
@@ -379,7 +417,7 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 	}
 	l->landlock = kv_files_glue_landlock(in->files);
 	em.in = in;
-	e = kv_live_start(em.rt, agents, NULL, &hooks, in, l, o->argv, &em.lv, err, sizeof(err));
+	e = kv_live_start(em.rt, agents, sid, &hooks, in, l, o->argv, &em.lv, err, sizeof(err));
 	if (e) {
 		kv_err("%s", err);
 		goto out_runtime;
@@ -425,6 +463,7 @@ static int run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, s
 out_runtime:
 	kv_dns_glue_stop(em.dns); /* a session that failed to start */
 	kv_runtime_stop(em.rt);
+	session_tmp_remove(in);
 	return rc;
 }
 
@@ -496,6 +535,8 @@ static int run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, str
 	if (kv_session_new_id(id))
 		return rc;
 	d.id = id;
+	if (session_tmp_create(in, id, &l->id))
+		kv_warn(FEAT, "no session tmp dir under /tmp (the agent shares /tmp)");
 	/* where the daemon has no BPF-LSM, the file rules are ours to apply
 	 * (Landlock needs no privilege): decide before the child is forked */
 	req = json_object_new_object();
@@ -558,6 +599,7 @@ static int run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, str
 	}
 	json_object_put(req);
 	json_object_put(r);
+	session_tmp_remove(in);
 	print_summary(id, d.state_dir, rc, &st);
 	return rc;
 }
