@@ -200,3 +200,34 @@ KV_TEST(flood_exact_and_reconciled)
 	kv_sh(out, sizeof(out), "grep -h SESSION_END %s/state/sessions/ks-*.jsonl", t);
 	ASSERT_HAS_SUBSTR(out, "\"syscall\":200000", "kernel_count_exact");
 }
+
+/* .kavachos.json exec.allow: only the listed binaries (and the agent) may
+ * be executed — BPF-LSM's bprm_check where it loads, Landlock's EXECUTE
+ * right elsewhere; either way the shell sees its exec refused. */
+KV_TEST(exec_allowlist_from_config)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	char out[16384], cfg[4096];
+	FILE *f;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	snprintf(cfg, sizeof(cfg), "%s/.kavachos.json", t);
+	f = fopen(cfg, "w");
+	if (!ASSERT_OK_PTR(f, "config"))
+		return;
+	fputs("{\"version\": 1, \"exec\": {\"allow\": [\"/usr/bin/echo\"]}, "
+	      "\"egress\": {\"essential\": [\"127.0.0.2:8080\"], \"allow\": [\"127.0.0.2:8080\"]}}\n", f);
+	fclose(f);
+	ASSERT_EQ(kv_sh(out, sizeof(out), "cd %s && " KV " run --no-default-net --state-dir=%s/state "
+			"--trust-mask=0xFF -- /bin/sh -c '/usr/bin/echo allowed-ran; /usr/bin/true; "
+			"echo true=$?' 2>&1", t, b, t), 0, "run");
+	ASSERT_HAS_SUBSTR(out, "allowed-ran", "listed_binary_runs");
+	ASSERT_HAS_SUBSTR(out, "true=126", "unlisted_binary_refused");
+	ASSERT_EQ(kv_sh(out, sizeof(out), "%s/kavachos egress show --help >/dev/null; cat %s/state/sessions/ks-*.jsonl",
+			b, t), 0, "receipts");
+	ASSERT_HAS_SUBSTR(out, "\"policy_sha256\"", "genesis_has_files_policy_hash");
+	ASSERT_HAS_SUBSTR(out, "/usr/bin/echo", "genesis_names_the_allowlist");
+}

@@ -175,11 +175,12 @@ static int object(struct ctx *c, struct json_object *root, const char *key,
 static int parse(struct ctx *c, struct json_object *root, struct kv_config *cfg)
 {
 	static const char *const top[] = { "version", "trust_mask", "domain", "depth",
-					   "strict_exec", "seccomp", "egress", "files", "gate",
-					   NULL };
+					   "strict_exec", "seccomp", "egress", "files", "exec",
+					   "gate", NULL };
 	static const char *const k_seccomp[] = { "allow", "deny", NULL };
-	static const char *const k_egress[] = { "allow", "no_default", NULL };
+	static const char *const k_egress[] = { "allow", "no_default", "essential", NULL };
 	static const char *const k_files[] = { "deny", "write", NULL };
+	static const char *const k_exec[] = { "allow", "fileless", NULL };
 	static const char *const k_gate[] = { "throttle", "crack", "lock", "burst",
 					      "burst_window_s", NULL };
 	struct kv_config_gate *g = &cfg->gate;
@@ -231,6 +232,18 @@ static int parse(struct ctx *c, struct json_object *root, struct kv_config *cfg)
 	if (o && json_object_object_get_ex(o, "no_default", &v) &&
 	    (rc = get_bool(c, "egress.no_default", v, &cfg->egress_no_default,
 			   &cfg->has_egress_no_default)))
+		return rc;
+	if (o && json_object_object_get_ex(o, "essential", &v) &&
+	    (rc = get_strv(c, "egress.essential", v, &cfg->egress_essential)))
+		return rc;
+
+	if ((rc = object(c, root, "exec", k_exec, &o)))
+		return rc;
+	if (o && json_object_object_get_ex(o, "allow", &v) &&
+	    (rc = get_strv(c, "exec.allow", v, &cfg->exec_allow)))
+		return rc;
+	if (o && json_object_object_get_ex(o, "fileless", &v) &&
+	    (rc = get_bool(c, "exec.fileless", v, &cfg->exec_fileless, &cfg->has_exec_fileless)))
 		return rc;
 
 	if ((rc = object(c, root, "files", k_files, &o)))
@@ -358,6 +371,8 @@ void kv_config_free(struct kv_config *c)
 	strv_free(&c->seccomp_allow);
 	strv_free(&c->seccomp_deny);
 	strv_free(&c->egress_allow);
+	strv_free(&c->egress_essential);
+	strv_free(&c->exec_allow);
 	strv_free(&c->files_deny);
 	strv_free(&c->files_write);
 	free(c);

@@ -42,6 +42,9 @@ struct kv_config {
 	struct kv_strv egress_allow;
 	bool has_egress_no_default;
 	bool egress_no_default;
+	struct kv_strv egress_essential; /* still pass when the gate is CRACKED */
+	struct kv_strv exec_allow;       /* exec allowlist: files or directory trees */
+	bool has_exec_fileless, exec_fileless; /* allow exec of memfd / deleted files */
 	struct kv_strv files_deny, files_write;
 	struct kv_config_gate gate;
 };

@@ -37,6 +37,10 @@ int kv_files_glue_build(const struct kv_run_inputs *in, const struct kv_identity
 	fi.write = in->files_write;
 	fi.n_write = in->n_files_write;
 	fi.agent_binary = agent_binary;
+	fi.exec_allowlist = in->n_exec_allow > 0;
+	fi.exec_allow = in->exec_allow;
+	fi.n_exec_allow = in->n_exec_allow;
+	fi.fileless_exec = in->exec_fileless;
 	fi.strict_exec = in->profile_in.strict_exec;
 	e = kv_files_policy_build(&fi, &g->policy, err, errlen);
 	if (!e && !lsm && landlock_abi > 0)
@@ -78,6 +82,8 @@ struct json_object *kv_files_glue_json(const struct kv_files_glue *g)
 
 	if (!kv_files_policy_hash(g->policy, hash))
 		json_object_object_add(o, "policy_sha256", json_object_new_string(hash));
+	/* the rules themselves: evidence of what the agent was allowed */
+	json_object_object_add(o, "policy", kv_files_policy_json(g->policy));
 	json_object_object_add(o, "enforcement",
 			       kv_files_enforcement_json(g->policy, kv_features_get(), g->plan));
 	return o;

@@ -112,6 +112,11 @@ int kv_run_inputs_resolve(const struct kv_run_opts *o, struct kv_run_inputs *in,
 		json_object_object_add(j, "config_allow", strv_json(c->egress_allow.v, c->egress_allow.n));
 		json_object_object_add(j, "files_deny", strv_json(c->files_deny.v, c->files_deny.n));
 		json_object_object_add(j, "files_write", strv_json(c->files_write.v, c->files_write.n));
+		json_object_object_add(j, "essential",
+				       strv_json(c->egress_essential.v, c->egress_essential.n));
+		json_object_object_add(j, "exec_allow", strv_json(c->exec_allow.v, c->exec_allow.n));
+		json_object_object_add(j, "exec_fileless",
+				       json_object_new_boolean(c->has_exec_fileless && c->exec_fileless));
 		json_object_object_add(j, "gate", gate_json(&c->gate));
 	}
 	if (o->seccomp_profile)
@@ -166,6 +171,8 @@ int kv_run_inputs_from_json(struct json_object *j, const char *state_dir,
 	e = e ?: json_strv(j, "cli_allow", &in->cli_allow, &ei.n_cli_allow, err, errlen);
 	e = e ?: json_strv(j, "files_deny", &in->files_deny, &in->n_files_deny, err, errlen);
 	e = e ?: json_strv(j, "files_write", &in->files_write, &in->n_files_write, err, errlen);
+	e = e ?: json_strv(j, "essential", &in->essential, &ei.n_essential, err, errlen);
+	e = e ?: json_strv(j, "exec_allow", &in->exec_allow, &in->n_exec_allow, err, errlen);
 	if (e)
 		goto fail;
 	in->profile_in.extra_allow = in->extra_allow;
@@ -187,6 +194,8 @@ int kv_run_inputs_from_json(struct json_object *j, const char *state_dir,
 	ei.no_default_net = json_object_object_get_ex(j, "no_default_net", &v) && json_object_get_boolean(v);
 	ei.config_allow = in->config_allow;
 	ei.cli_allow = in->cli_allow;
+	ei.essential = in->essential;
+	in->exec_fileless = json_object_object_get_ex(j, "exec_fileless", &v) && json_object_get_boolean(v);
 	e = kv_egress_policy_build(&ei, &in->egress, perr, sizeof(perr));
 	if (e) {
 		snprintf(err, errlen, "%s", perr);
@@ -260,6 +269,8 @@ void kv_run_inputs_free(struct kv_run_inputs *in)
 	free(in->cli_allow);
 	free(in->files_deny);
 	free(in->files_write);
+	free(in->essential);
+	free(in->exec_allow);
 	json_object_put(in->json);
 	kv_files_glue_free(in->files);
 	memset(in, 0, sizeof(*in));

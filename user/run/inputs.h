@@ -27,6 +27,9 @@ struct kv_run_inputs {
 	/* vectors pointing into json */
 	const char **extra_allow, **extra_deny, **config_allow, **cli_allow, **files_deny, **files_write;
 	size_t n_files_deny, n_files_write;
+	const char **essential, **exec_allow;
+	size_t n_exec_allow;
+	bool exec_fileless;
 	char workspace[PATH_MAX]; /* where the session started: its write root */
 	char tmp_dir[PATH_MAX];   /* the session's own tmp directory ("" = /tmp) */
 	struct kv_files_glue *files; /* file/exec rules, set by run (owned) */
