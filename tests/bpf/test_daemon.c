@@ -99,7 +99,8 @@ static bool start(struct daemon *d)
 KV_TEST(sessions_pins_kill9_adopt)
 {
 	const char *b = kvtest_build_dir();
-	char out[16384], root[PATH_MAX];
+	static char out[1 << 20];
+	char root[PATH_MAX];
 	struct daemon d;
 	FILE *agent;
 	int rc, n1, n2;

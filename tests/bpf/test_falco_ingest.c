@@ -107,7 +107,8 @@ out:
 KV_TEST(run_falco_starts_falco_and_seals_its_alerts)
 {
 	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
-	char out[65536], path[PATH_MAX];
+	static char out[1 << 20];
+	char path[PATH_MAX];
 	FILE *f;
 
 	if (geteuid()) {

@@ -20,7 +20,7 @@
 KV_TEST(violations_refused_sealed_and_audited)
 {
 	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
-	char out[8192];
+	static char out[1 << 20];
 	int rc;
 
 	if (geteuid()) {
@@ -88,7 +88,8 @@ KV_TEST(exit_codes)
 KV_TEST(lock_freezes_release_thaws)
 {
 	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
-	char out[16384], cmd[2048], cg[PATH_MAX + 256] = "", sid[128] = "", root[PATH_MAX];
+	static char out[1 << 20];
+	char cmd[2048], cg[PATH_MAX + 256] = "", sid[128] = "", root[PATH_MAX];
 	char agents[PATH_MAX + 64];
 	int rc, i, frozen = 0, releases;
 	FILE *run;
@@ -149,7 +150,8 @@ KV_TEST(lock_freezes_release_thaws)
 KV_TEST(dns_through_the_session_stub)
 {
 	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
-	char out[16384], host_before[4096] = "", host_after[4096] = "";
+	static char out[1 << 20];
+	char host_before[4096] = "", host_after[4096] = "";
 	int rc;
 
 	if (geteuid()) {
@@ -176,7 +178,8 @@ KV_TEST(dns_through_the_session_stub)
 KV_TEST(flood_exact_and_reconciled)
 {
 	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
-	char out[16384], cfg[4096];
+	static char out[1 << 20];
+	char cfg[4096];
 	FILE *f;
 
 	if (geteuid()) {
@@ -207,7 +210,8 @@ KV_TEST(flood_exact_and_reconciled)
 KV_TEST(exec_allowlist_from_config)
 {
 	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
-	char out[16384], cfg[4096];
+	static char out[1 << 20];
+	char cfg[4096];
 	FILE *f;
 
 	if (geteuid()) {

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Embedded `run`: this process loads and attaches the BPF objects for its
+ * own session cgroup, consumes its own events and seals its own receipts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "bpf/loader.h"
+#include "cli/cli.h"
+#include "common/log.h"
+#include "egress/egress.h"
+#include "events/events.h"
+#include "features/features.h"
+#include "profile/profile.h"
+#include "receipts/receipts.h"
+#include "run/live.h"
+#include "run/inputs.h"
+#include "run/launch.h"
+#include "run/notify_glue.h"
+#include "run/falco_ingest.h"
+#include "run/dns_glue.h"
+#include "run/files_glue.h"
+#include "falco/render.h"
+#include "daemon/control.h"
+#include "run/release.h"
+#include "run/run.h"
+#include "run/runtime.h"
+#include "session/cgroup.h"
+#include "session/session.h"
+
+#include "run/run_int.h"
+
+#define FEAT "run"
+
+/* ---- with the daemon: it owns programs, maps and receipts ---- */
+
+struct daemon_ctx {
+	int fd;
+	const char *id;
+	const struct kv_run_inputs *in;
+	const struct kv_launch *l;
+	char *const *argv;
+	char state_dir[PATH_MAX];
+};
+
+static int daemon_place(void *ctx, pid_t pid, char *err, size_t errlen)
+{
+	struct daemon_ctx *d = ctx;
+	struct json_object *req = json_object_new_object(), *a = json_object_new_array(), *r = NULL,
+			   *v;
+	int i, e;
+
+	json_object_object_add(req, "op", json_object_new_string("session_start"));
+	json_object_object_add(req, "pid", json_object_new_int(pid));
+	json_object_object_add(req, "session_id", json_object_new_string(d->id));
+	json_object_object_add(req, "binary", json_object_new_string(d->l->path));
+	for (i = 0; d->argv[i]; i++)
+		json_object_array_add(a, json_object_new_string(d->argv[i]));
+	json_object_object_add(req, "argv", a);
+	json_object_object_add(req, "inputs", json_object_get(d->in->json));
+	e = kv_control_call(d->fd, req, &r, err, errlen);
+	json_object_put(req);
+	if (e)
+		return e;
+	if (!json_object_object_get_ex(r, "ok", &v) || !json_object_get_boolean(v)) {
+		snprintf(err, errlen, "kavachos-load refused the session: %s",
+			 json_object_object_get_ex(r, "error", &v) ? json_object_get_string(v)
+								   : "?");
+		json_object_put(r);
+		return -EPERM;
+	}
+	if (json_object_object_get_ex(r, "state_dir", &v))
+		snprintf(d->state_dir, sizeof(d->state_dir), "%s", json_object_get_string(v));
+	json_object_put(r);
+	return 0;
+}
+
+static void daemon_seal(void *ctx, struct json_object *fields)
+{
+	struct daemon_ctx *d = ctx;
+	struct json_object *req = json_object_new_object(), *r = NULL;
+	char err[256];
+
+	json_object_object_add(req, "op", json_object_new_string("notify_decision"));
+	json_object_object_add(req, "session_id", json_object_new_string(d->id));
+	json_object_object_add(req, "decision", fields);
+	if (kv_control_call(d->fd, req, &r, err, sizeof(err)))
+		kv_warn("notify", "decision not sealed by the daemon: %s", err);
+	json_object_put(req);
+	json_object_put(r);
+}
+
+int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct kv_launch *l,
+		  int fd)
+{
+	struct daemon_ctx d = {.fd = fd, .in = in, .l = l, .argv = o->argv};
+	struct kv_session_state st = {0};
+	struct json_object *req, *r = NULL;
+	char id[KV_SESSION_ID_LEN], err[256];
+	int rc = KV_EXIT_RUN_FAILED, status = -1;
+
+	if (kv_session_new_id(id))
+		return rc;
+	d.id = id;
+	if (kv_run_session_tmp_create(in, id, &l->id))
+		kv_warn(FEAT, "no session tmp dir under /tmp (the agent shares /tmp)");
+	/* where the daemon has no BPF-LSM, the file rules are ours to apply
+	 * (Landlock needs no privilege): decide before the child is forked */
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("ping"));
+	if (kv_control_call(fd, req, &r, err, sizeof(err))) {
+		kv_err("kavachos-load: %s", err);
+		json_object_put(req);
+		return KV_EXIT_ENV;
+	}
+	json_object_put(req);
+	{
+		const struct kv_features *f = kv_features_get();
+		struct json_object *v;
+		bool daemon_lsm =
+		    json_object_object_get_ex(r, "bpf_lsm", &v) && json_object_get_boolean(v);
+
+		json_object_put(r);
+		r = NULL;
+		if (!daemon_lsm && f->landlock.ok) {
+			char ferr[512];
+			int e = kv_files_glue_build(in, &l->id, l->path, false, f->landlock_abi,
+						    &in->files, ferr, sizeof(ferr));
+
+			if (e) {
+				kv_err("file rules: %s", ferr);
+				return e == -EINVAL ? KV_EXIT_USAGE : KV_EXIT_RUN_FAILED;
+			}
+			l->landlock = kv_files_glue_landlock(in->files);
+			/* the daemon seals what enforces the files: say it is us */
+			json_object_object_add(in->json, "files_by_client",
+					       kv_files_glue_json(in->files));
+		}
+	}
+	snprintf(d.state_dir, sizeof(d.state_dir), "%s", in->state_dir);
+	l->envp = kv_run_agent_env(id, in);
+	if (!l->envp) {
+		kv_err("out of memory");
+		return rc;
+	}
+	kv_debug(FEAT, "session %s through kavachos-load", id);
+	rc = kv_run_supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("session_end"));
+	json_object_object_add(req, "session_id", json_object_new_string(id));
+	json_object_object_add(req, "status", json_object_new_int(status));
+	if (kv_control_call(fd, req, &r, err, sizeof(err))) {
+		kv_warn(FEAT, "ending session %s with the daemon: %s", id, err);
+	} else {
+		/* the daemon read the kernel's counters as it sealed SESSION_END */
+		struct json_object *c, *v;
+		int i;
+
+		if (json_object_object_get_ex(r, "kernel_counts", &c))
+			for (i = 0; i < KV_CLASS_MAX; i++)
+				if (json_object_object_get_ex(c, kv_class_name(i), &v))
+					st.counts[i] = json_object_get_uint64(v);
+		if (json_object_object_get_ex(r, "gate", &v))
+			for (i = 0; i <= KV_GATE_LOCKED; i++)
+				if (!strcmp(json_object_get_string(v), kv_gate_name(i)))
+					st.gate = i;
+	}
+	json_object_put(req);
+	json_object_put(r);
+	kv_run_session_tmp_remove(in);
+	kv_run_print_summary(id, d.state_dir, rc, &st);
+	return rc;
+}
