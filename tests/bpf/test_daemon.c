@@ -103,7 +103,7 @@ KV_TEST(sessions_pins_kill9_adopt)
 	char root[PATH_MAX];
 	struct daemon d;
 	FILE *agent;
-	int rc, n1, n2;
+	int rc, n1, n2, i;
 
 	if (!daemon_setup(&d))
 		return;
@@ -138,11 +138,19 @@ KV_TEST(sessions_pins_kill9_adopt)
 
 	/* a session already running when the daemon is killed -9 stays enforced */
 	snprintf(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- "
-		 AGENT " sleep-ms=1500 connect=127.0.0.3:9 2>/dev/null", b, d.sock, b);
+		 AGENT " sleep-ms=2000 connect=127.0.0.3:9 2>/dev/null", b, d.sock, b);
 	agent = popen(out, "r");
 	if (!ASSERT_OK_PTR(agent, "agent"))
 		goto out;
-	usleep(700000);
+	if (!ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root"))
+		goto out;
+	/* kill the daemon only once the session is live: its cgroup holds the agent */
+	for (i = 0; i < 500; i++) {
+		if (kv_sh(NULL, 0, "cat %s/%s/ks-*/cgroup.procs 2>/dev/null | grep -q .", root, d.cg) == 0)
+			break;
+		usleep(20000);
+	}
+	ASSERT_LT(i, 500, "session_live");
 	daemon_stop(&d, SIGKILL);
 	rc = (int)fread(out, 1, sizeof(out) - 1, agent);
 	out[rc > 0 ? rc : 0] = 0;
@@ -150,8 +158,6 @@ KV_TEST(sessions_pins_kill9_adopt)
 	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "enforced_after_kill9");
 
 	/* restart: adopts the pins, attaches nothing twice, serves again */
-	if (!ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root"))
-		goto out;
 	n1 = kv_sh(NULL, 0, "test $(bpftool cgroup show %s/%s | grep -c kv_connect4) -eq 1", root, d.cg);
 	ASSERT_EQ(n1, 0, "one_connect4_before");
 	if (!ASSERT_TRUE(start(&d), "daemon_restart"))

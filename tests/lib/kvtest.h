@@ -67,6 +67,11 @@ const char *kvtest_build_dir(void);
 		long long kv_a = (long long)(a), kv_b = (long long)(b);               \
 		kv_a >= kv_b ? true : KV__FAIL(tag, "%s=%lld < %s=%lld", #a, kv_a, #b, kv_b); \
 	})
+#define ASSERT_LT(a, b, tag)                                                          \
+	({                                                                            \
+		long long kv_a = (long long)(a), kv_b = (long long)(b);               \
+		kv_a < kv_b ? true : KV__FAIL(tag, "%s=%lld >= %s=%lld", #a, kv_a, #b, kv_b); \
+	})
 #define ASSERT_LE(a, b, tag)                                                          \
 	({                                                                            \
 		long long kv_a = (long long)(a), kv_b = (long long)(b);               \
