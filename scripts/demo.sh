@@ -26,11 +26,14 @@ echo "== kavachos status"
 $K status | sed -n '/^Enforcement/,$p'
 echo
 echo "== kavachos run --trust-mask=0xFF --domain=general --no-default-net --allow-net=127.0.0.2:8080"
-echo "   agent tries: acct() (not in the profile), ptrace() (NOTIFY tier),"
-echo "   connect 127.0.0.3:9 (not allowed), connect 127.0.0.2:8080 (allowed)"
+echo "   agent: connect 127.0.0.2:8080 (allowed), then acct() (not in the profile),"
+echo "   ptrace() (NOTIFY tier), connect 127.0.0.3:9 (not listed) -- three violations:"
+echo "   the gate valve is now CRACKED, so 127.0.0.2:8080 (not an essential entry) is"
+echo "   refused too"
 set +e
 $K run --state-dir="$STATE" --trust-mask=0xFF --domain=general --no-default-net \
-	--allow-net=127.0.0.2:8080 -- "$AGENT" acct ptrace connect=127.0.0.3:9 connect=127.0.0.2:8080
+	--allow-net=127.0.0.2:8080 -- "$AGENT" connect=127.0.0.2:8080 acct ptrace connect=127.0.0.3:9 \
+	connect=127.0.0.2:8080
 rc=$?
 set -e
 echo "agent exit status: $rc"
