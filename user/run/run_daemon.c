@@ -2,6 +2,8 @@
 /* Embedded `run`: this process loads and attaches the BPF objects for its
  * own session cgroup, consumes its own events and seals its own receipts. */
 #include <errno.h>
+#include <sys/syscall.h>
+#include <linux/landlock.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,16 +124,18 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 	}
 	json_object_put(req);
 	{
-		const struct kv_features *f = kv_features_get();
+		/* only the Landlock ABI matters here: no need for the full probe */
+		int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
+				       LANDLOCK_CREATE_RULESET_VERSION);
 		struct json_object *v;
 		bool daemon_lsm =
 		    json_object_object_get_ex(r, "bpf_lsm", &v) && json_object_get_boolean(v);
 
 		json_object_put(r);
 		r = NULL;
-		if (!daemon_lsm && f->landlock.ok) {
+		if (!daemon_lsm && abi > 0) {
 			char ferr[512];
-			int e = kv_files_glue_build(in, &l->id, l->path, false, f->landlock_abi,
+			int e = kv_files_glue_build(in, &l->id, l->path, false, abi,
 						    &in->files, ferr, sizeof(ferr));
 
 			if (e) {
