@@ -201,12 +201,6 @@ int kv_run_inputs_from_json(struct json_object *j, const char *state_dir,
 		snprintf(err, errlen, "%s", perr);
 		goto fail;
 	}
-	/* names are resolved now, addresses admitted before the agent starts */
-	e = kv_egress_policy_resolve(in->egress, NULL, NULL);
-	if (e) {
-		snprintf(err, errlen, "resolving egress host names: %s", strerror(-e));
-		goto fail;
-	}
 	return 0;
 fail:
 	kv_run_inputs_free(in);
