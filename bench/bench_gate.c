@@ -97,23 +97,15 @@ int main(int argc, char **argv)
 	pol.burst_count = 0; /* LOCK by the threshold: 10 */
 	bench_policy_all_but_mkdir(&sp);
 	for (t = 0; t < trials; t++) {
-		struct kv_chain_opts co = { .state_dir = state, .sync = KV_SYNC_NONE };
 		struct kv_session_info si;
 		struct kv_session_state st;
 		struct kv_chain *chain;
-		char id[KV_SESSION_ID_LEN];
 		uint64_t frozen_at = 0;
 		pid_t pid;
 		int i;
 
 		memset(sh, 0, sizeof(*sh));
-		kv_session_new_id(id);
-		if (kv_session_cgroup_create(agents, id, &si))
-			return 1;
-		co.session_id = si.id;
-		if (kv_chain_create(&co, NULL, &chain) ||
-		    kv_session_maps_register(kv_runtime_bpf(rt), si.cgid, &pol, &sp) ||
-		    kv_runtime_add_session(rt, si.cgid, chain, si.cgroup))
+		if (bench_session_start(rt, agents, state, KV_SYNC_NONE, &pol, &sp, &si, &chain))
 			return 1;
 		pid = fork();
 		if (pid == 0)

@@ -174,22 +174,14 @@ int main(int argc, char **argv)
 	}
 	printf("events: violations -> ring buffer -> sealed receipts (group commit):\n");
 	for (i = 0; i < (int)(sizeof(rates) / sizeof(rates[0])); i++) {
-		struct kv_chain_opts co = { .state_dir = state };
 		struct kv_session_state st;
 		struct kv_chain *chain;
 		long offered = rates[i] / 2; /* half a second at each rate */
 		double t0, t1;
-		char id[KV_SESSION_ID_LEN];
 		pid_t pid;
 		uint64_t seq0;
 
-		kv_session_new_id(id);
-		if (kv_session_cgroup_create(agents, id, &si))
-			return 1;
-		co.session_id = si.id;
-		if (kv_chain_create(&co, NULL, &chain) ||
-		    kv_session_maps_register(kv_runtime_bpf(rt), si.cgid, &pol, &sp) ||
-		    kv_runtime_add_session(rt, si.cgid, chain, si.cgroup))
+		if (bench_session_start(rt, agents, state, KV_SYNC_GROUP, &pol, &sp, &si, &chain))
 			return 1;
 		seq0 = kv_chain_seq(chain);
 		t0 = now_s();

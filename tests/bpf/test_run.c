@@ -173,27 +173,35 @@ KV_TEST(dns_through_the_session_stub)
 	ASSERT_EQ(kv_sh(NULL, 0, KV " audit --all --state-dir=%s/state", b, t), 0, "audit_clean");
 }
 
+/* Writes DIR/.kavachos.json (the config `run` finds from its cwd). */
+static bool write_config(const char *dir, const char *json)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/.kavachos.json", dir);
+	f = fopen(path, "w");
+	if (!ASSERT_OK_PTR(f, "config"))
+		return false;
+	fputs(json, f);
+	return ASSERT_OK(fclose(f), "config_written");
+}
+
 /* A flood of violations: the kernel's count stays exact, what the rate
  * limiter held back is sealed as EVENTS_LOST, and audit reconciles it. */
 KV_TEST(flood_exact_and_reconciled)
 {
 	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
 	static char out[1 << 20];
-	char cfg[4096];
-	FILE *f;
 
 	if (geteuid()) {
 		test__skip("needs root");
 		return;
 	}
-	snprintf(cfg, sizeof(cfg), "%s/.kavachos.json", t);
-	f = fopen(cfg, "w");
-	if (!ASSERT_OK_PTR(f, "config"))
-		return;
 	/* thresholds out of reach: the flood must run to its end */
-	fputs("{\"version\": 1, \"gate\": {\"throttle\": 1000000, \"crack\": 1000000, "
-	      "\"lock\": 1000000, \"burst\": 1000000}}\n", f);
-	fclose(f);
+	if (!write_config(t, "{\"version\": 1, \"gate\": {\"throttle\": 1000000, \"crack\": 1000000, "
+			     "\"lock\": 1000000, \"burst\": 1000000}}\n"))
+		return;
 	ASSERT_EQ(kv_sh(NULL, 0, "cd %s && " KV " run --no-default-net --state-dir=%s/state "
 			"--trust-mask=0xFF -- " AGENT " acct*200000 >/dev/null 2>&1", t, b, t, b),
 		  0, "run");
@@ -211,20 +219,15 @@ KV_TEST(exec_allowlist_from_config)
 {
 	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
 	static char out[1 << 20];
-	char cfg[4096];
-	FILE *f;
 
 	if (geteuid()) {
 		test__skip("needs root");
 		return;
 	}
-	snprintf(cfg, sizeof(cfg), "%s/.kavachos.json", t);
-	f = fopen(cfg, "w");
-	if (!ASSERT_OK_PTR(f, "config"))
+	if (!write_config(t, "{\"version\": 1, \"exec\": {\"allow\": [\"/usr/bin/echo\"]}, "
+			     "\"egress\": {\"essential\": [\"127.0.0.2:8080\"], "
+			     "\"allow\": [\"127.0.0.2:8080\"]}}\n"))
 		return;
-	fputs("{\"version\": 1, \"exec\": {\"allow\": [\"/usr/bin/echo\"]}, "
-	      "\"egress\": {\"essential\": [\"127.0.0.2:8080\"], \"allow\": [\"127.0.0.2:8080\"]}}\n", f);
-	fclose(f);
 	ASSERT_EQ(kv_sh(out, sizeof(out), "cd %s && " KV " run --no-default-net --state-dir=%s/state "
 			"--trust-mask=0xFF -- /bin/sh -c '/usr/bin/echo allowed-ran; /usr/bin/true; "
 			"echo true=$?' 2>&1", t, b, t), 0, "run");
