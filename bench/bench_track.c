@@ -45,28 +45,26 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* ns per iteration, median of REPEATS */
-static double loop_getppid(long n)
+static void op_getppid(void *ctx)
 {
-	double t[REPEATS];
-	int r;
-	long i;
-
-	for (r = 0; r < REPEATS; r++) {
-		double t0 = now_s();
-
-		for (i = 0; i < n; i++)
-			syscall(SYS_getppid);
-		t[r] = (now_s() - t0) * 1e9 / (double)n;
-	}
-	qsort(t, REPEATS, sizeof(double), cmp_d);
-	return t[REPEATS / 2];
+	(void)ctx;
+	syscall(SYS_getppid);
 }
 
-static double loop_dd(long n)
+/* dd bs=512 from /dev/zero to /dev/null: fds[0] in, fds[1] out */
+static void op_dd(void *ctx)
 {
-	int in = open("/dev/zero", O_RDONLY), out = open("/dev/null", O_WRONLY);
+	const int *fds = ctx;
 	char buf[512];
+
+	if (read(fds[0], buf, sizeof(buf)) != sizeof(buf) ||
+	    write(fds[1], buf, sizeof(buf)) != sizeof(buf))
+		abort();
+}
+
+/* ns per call of op, median of REPEATS runs of n calls */
+static double time_op(void (*op)(void *), void *ctx, long n)
+{
 	double t[REPEATS];
 	int r;
 	long i;
@@ -75,12 +73,9 @@ static double loop_dd(long n)
 		double t0 = now_s();
 
 		for (i = 0; i < n; i++)
-			if (read(in, buf, sizeof(buf)) != sizeof(buf) || write(out, buf, sizeof(buf)) != sizeof(buf))
-				abort();
+			op(ctx);
 		t[r] = (now_s() - t0) * 1e9 / (double)n;
 	}
-	close(in);
-	close(out);
 	qsort(t, REPEATS, sizeof(double), cmp_d);
 	return t[REPEATS / 2];
 }
@@ -127,7 +122,7 @@ int main(int argc, char **argv)
 	double base_null, base_dd, prog_null, prog_dd;
 	unsigned long long ns0, c0, ns1, c1;
 	static const long rates[] = { 1000, 10000, 100000, 400000 };
-	int cgfd, i, statsfd;
+	int cgfd, i, statsfd, dd[2];
 
 	if (geteuid()) {
 		fprintf(stderr, "bench_track: needs root\n");
@@ -139,8 +134,10 @@ int main(int argc, char **argv)
 	kv_cgroup_mkdir_p(agents);
 
 	/* 1. outside every session: no program, then our objects attached */
-	base_null = loop_getppid(n);
-	base_dd = loop_dd(n / 4);
+	dd[0] = open("/dev/zero", O_RDONLY);
+	dd[1] = open("/dev/null", O_WRONLY);
+	base_null = time_op(op_getppid, NULL, n);
+	base_dd = time_op(op_dd, dd, n / 4);
 	bo.session_level = (uint32_t)kv_cgroup_level(agents) + 1;
 	cgfd = open(agents, O_RDONLY | O_DIRECTORY);
 	if (kv_bpf_open_load(&bo, &b) || kv_bpf_attach(b, cgfd)) {
@@ -149,8 +146,10 @@ int main(int argc, char **argv)
 	}
 	statsfd = bpf_enable_stats(BPF_STATS_RUN_TIME); /* held open: stats on */
 	prog_stats(kv_bpf_prog_fd(b, "kv_sys_exit"), &ns0, &c0);
-	prog_null = loop_getppid(n);
-	prog_dd = loop_dd(n / 4);
+	prog_null = time_op(op_getppid, NULL, n);
+	prog_dd = time_op(op_dd, dd, n / 4);
+	close(dd[0]);
+	close(dd[1]);
 	prog_stats(kv_bpf_prog_fd(b, "kv_sys_exit"), &ns1, &c1);
 	printf("sys_exit tracepoint, process outside any session (%ld iterations, median of %d):\n", n, REPEATS);
 	printf("  getppid: %.1f ns -> %.1f ns  ratio %.3f (goal <= 1.15)\n", base_null, prog_null,

@@ -318,19 +318,6 @@ int kv_bpf_prog_fd(const struct kv_bpf *b, const char *name)
 	return -ENOENT;
 }
 
-int kv_bpf_prog_count(const struct kv_bpf *b)
-{
-	struct bpf_program *p;
-	int n = 0;
-	size_t i;
-
-	for (i = 0; i < KV_NOBJ; i++)
-		if (b->objs[i])
-			bpf_object__for_each_program(p, b->objs[i])
-				n += bpf_program__fd(p) >= 0;
-	return n;
-}
-
 int kv_bpf_link_count(const struct kv_bpf *b)
 {
 	return b->nlinks;

@@ -38,8 +38,7 @@ int kv_bpf_pin(struct kv_bpf *b, const char *dir);
 /* Maps only (embedded `run`: inspectable, but detached when run ends). */
 int kv_bpf_pin_maps(struct kv_bpf *b, const char *dir);
 void kv_bpf_unpin_maps(struct kv_bpf *b, const char *dir);
-/* Names of the loaded programs / attached links, for status and tests. */
-int kv_bpf_prog_count(const struct kv_bpf *b);
+/* Attached links, for the daemon's log. */
 int kv_bpf_link_count(const struct kv_bpf *b);
 /* prog fd by program name, or negative errno. */
 int kv_bpf_prog_fd(const struct kv_bpf *b, const char *prog_name);

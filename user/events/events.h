@@ -35,15 +35,11 @@ void kv_events_set_canonical_sink(struct kv_events *e, kv_event_sink_canonical s
 int kv_events_open(const struct kv_bpf *b, kv_event_sink sink, void *ctx, struct kv_events **out);
 /* Poll up to timeout_ms; returns events consumed or negative errno. */
 int kv_events_poll(struct kv_events *e, int timeout_ms);
-/* Wait until data is available (epoll on the ring buffer), without
- * consuming it. 1 if ready, 0 on timeout, negative errno. */
-int kv_events_wait(struct kv_events *e, int timeout_ms);
 /* An fd that polls readable when events are waiting (for callers that
  * poll it together with their own fds). */
 int kv_events_fd(const struct kv_events *e);
 /* Consume everything already in the buffer. */
 int kv_events_drain(struct kv_events *e);
-uint64_t kv_events_malformed(const struct kv_events *e);
 void kv_events_close(struct kv_events *e);
 
 const char *kv_class_name(uint32_t cls);

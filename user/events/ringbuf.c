@@ -79,14 +79,6 @@ int kv_events_poll(struct kv_events *e, int timeout_ms)
 	return n == -EINTR ? 0 : n;
 }
 
-int kv_events_wait(struct kv_events *e, int timeout_ms)
-{
-	struct pollfd p = { .fd = ring_buffer__epoll_fd(e->rb), .events = POLLIN };
-	int n = poll(&p, 1, timeout_ms);
-
-	return n < 0 ? (errno == EINTR ? 0 : -errno) : n;
-}
-
 int kv_events_fd(const struct kv_events *e)
 {
 	return ring_buffer__epoll_fd(e->rb);
@@ -95,11 +87,6 @@ int kv_events_fd(const struct kv_events *e)
 int kv_events_drain(struct kv_events *e)
 {
 	return ring_buffer__consume(e->rb);
-}
-
-uint64_t kv_events_malformed(const struct kv_events *e)
-{
-	return e->malformed;
 }
 
 void kv_events_close(struct kv_events *e)

@@ -37,8 +37,7 @@ struct kv_runtime {
 	pthread_mutex_t lock; /* sessions table and ring-buffer consumption */
 	struct rt_session sessions[KV_RT_MAX_SESSIONS];
 	int nsessions;
-	atomic_uint_least64_t orphans;
-	atomic_uint_least64_t failures;
+	atomic_uint_least64_t orphans; /* warn once per runtime, not per event */
 };
 
 static struct rt_session *find(struct kv_runtime *rt, uint64_t cgid)
@@ -57,7 +56,6 @@ static void sink(void *ctx, uint64_t session, const char *type, struct json_obje
 {
 	struct kv_runtime *rt = ctx;
 	struct rt_session *s = find(rt, session);
-	int err;
 
 	if (!s) {
 		if (!atomic_fetch_add(&rt->orphans, 1))
@@ -79,9 +77,8 @@ static void sink(void *ctx, uint64_t session, const char *type, struct json_obje
 				kv_warn(FEAT, "freezing %s failed: %s", s->cgroup, strerror(-e));
 		}
 	}
-	err = kv_chain_append(s->chain, type, fields, ktime_ns);
-	if (err)
-		atomic_fetch_add(&rt->failures, 1);
+	/* a failed append is counted and sealed as EVENTS_LOST by the writer */
+	kv_chain_append(s->chain, type, fields, ktime_ns);
 }
 
 /* The flood path: payload already canonical (events/canon.c). */
@@ -97,8 +94,7 @@ static void sink_canonical(void *ctx, uint64_t session, const char *type, const 
 				(unsigned long long)session);
 		return;
 	}
-	if (kv_chain_append_canonical(s->chain, type, payload, len, ktime_ns))
-		atomic_fetch_add(&rt->failures, 1);
+	kv_chain_append_canonical(s->chain, type, payload, len, ktime_ns);
 }
 
 static void *consume(void *arg)
@@ -204,8 +200,6 @@ int kv_runtime_seal(struct kv_runtime *rt, uint64_t cgid, const char *type,
 		err = -ENOENT;
 	} else {
 		err = kv_chain_append(s->chain, type, fields, ktime_ns);
-		if (err)
-			atomic_fetch_add(&rt->failures, 1);
 	}
 	pthread_mutex_unlock(&rt->lock);
 	return err;
@@ -288,16 +282,6 @@ int kv_runtime_user_violation(struct kv_runtime *rt, uint64_t cgid, uint32_t cls
 	}
 	pthread_mutex_unlock(&rt->lock);
 	return e;
-}
-
-uint64_t kv_runtime_orphans(const struct kv_runtime *rt)
-{
-	return atomic_load(&rt->orphans);
-}
-
-uint64_t kv_runtime_seal_failures(const struct kv_runtime *rt)
-{
-	return atomic_load(&rt->failures);
 }
 
 void kv_runtime_stop(struct kv_runtime *rt)

@@ -33,9 +33,6 @@ int kv_runtime_find(struct kv_runtime *rt, const char *id, uint64_t *cgid);
  * the cgroup frozen at LOCKED). 0 or negative errno. */
 int kv_runtime_user_violation(struct kv_runtime *rt, uint64_t cgid, uint32_t cls,
 			      const char *type, struct json_object *fields);
-/* Events for sessions not (or no longer) registered, and write failures. */
-uint64_t kv_runtime_orphans(const struct kv_runtime *rt);
-uint64_t kv_runtime_seal_failures(const struct kv_runtime *rt);
 /* Stops the thread after a final drain; destroys the BPF objects. */
 void kv_runtime_stop(struct kv_runtime *rt);
 #endif
