@@ -114,6 +114,8 @@ KV_TEST(sessions_pins_kill9_adopt)
 	rc = kv_sh(out, sizeof(out), "bpftool map dump pinned %s/kv_sessions; ls %s", d.pins, d.pins);
 	ASSERT_EQ(rc, 0, "bpftool_dump");
 	ASSERT_HAS_SUBSTR(out, "link_kv_connect4", "link_pinned");
+	/* idle: nothing runs on every syscall of the host */
+	ASSERT_FALSE(strstr(out, "link_kv_sys_exit"), "idle_no_syscall_tracepoint");
 
 	/* an unprivileged user runs an agent through the daemon */
 	rc = kv_sh(out, sizeof(out), "setpriv --reuid=nobody --regid=nogroup --clear-groups "
@@ -151,6 +153,8 @@ KV_TEST(sessions_pins_kill9_adopt)
 		usleep(20000);
 	}
 	ASSERT_LT(i, 500, "session_live");
+	rc = kv_sh(NULL, 0, "bpftool link show pinned %s/link_kv_sys_exit >/dev/null", d.pins);
+	ASSERT_EQ(rc, 0, "syscall_tracepoint_while_session_live");
 	daemon_stop(&d, SIGKILL);
 	rc = (int)fread(out, 1, sizeof(out) - 1, agent);
 	out[rc > 0 ? rc : 0] = 0;
@@ -166,9 +170,17 @@ KV_TEST(sessions_pins_kill9_adopt)
 	ASSERT_EQ(n2, 0, "one_connect4_after_restart");
 	rc = kv_sh(out, sizeof(out), "grep -c adopted %s", d.log);
 	ASSERT_EQ(rc, 0, "log_says_adopted");
+	/* the killed daemon's session ended while it was gone: swept, and the
+	 * syscall tracepoint goes with it */
+	rc = kv_sh(out, sizeof(out), "grep -c 'removed from the session table' %s", d.log);
+	ASSERT_EQ(rc, 0, "orphan_session_swept");
+	rc = kv_sh(NULL, 0, "test -e %s/link_kv_sys_exit", d.pins);
+	ASSERT_NEQ(rc, 0, "syscall_tracepoint_detached_after_sweep");
 	rc = kv_sh(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net -- "
 		 AGENT " connect=127.0.0.3:9 2>&1", b, d.sock, b);
 	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "enforced_after_restart");
+	rc = kv_sh(NULL, 0, "test -e %s/link_kv_sys_exit", d.pins);
+	ASSERT_NEQ(rc, 0, "syscall_tracepoint_detached_after_session");
 out:
 	daemon_teardown(&d);
 }

@@ -29,7 +29,17 @@ struct kv_bpf {
 	struct bpf_link *links[KV_MAX_LINKS];
 	char link_names[KV_MAX_LINKS][32];
 	int nlinks;
+	bool on_demand; /* hot programs wait for kv_bpf_demand() */
 };
+
+/* Programs that run on every syscall of every task on the host. Having any
+ * raw_syscalls program attached puts every syscall on the kernel's slow
+ * path (measured: an empty one costs getppid 1.5x), so with on_demand they
+ * are attached only while a session lives. */
+static bool is_hot(const char *prog)
+{
+	return !strcmp(prog, "kv_sys_exit");
+}
 
 /* Objects that need BPF-LSM are named lsm*; they load only where it works. */
 static bool needs_lsm(const char *name)
@@ -164,6 +174,7 @@ int kv_bpf_open_load(const struct kv_bpf_opts *o, struct kv_bpf **out)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	b->on_demand = o->on_demand;
 	for (i = 0; i < KV_NOBJ; i++) {
 		LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = kv_objects[i].name);
 		const void *bytes;
@@ -274,6 +285,8 @@ int kv_bpf_attach_pinned(struct kv_bpf *b, int cgroup_fd, const char *pin_dir)
 			l = adopt_link(p, pin_dir);
 			if (l)
 				; /* the pinned link now runs this build's program: no gap */
+			else if (b->on_demand && is_hot(bpf_program__name(p)))
+				continue; /* kv_bpf_demand() attaches it */
 			else if (is_cgroup_prog(bpf_program__type(p)))
 				l = bpf_program__attach_cgroup(p, cgroup_fd);
 			else
@@ -289,6 +302,88 @@ int kv_bpf_attach_pinned(struct kv_bpf *b, int cgroup_fd, const char *pin_dir)
 		}
 	}
 	return 0;
+}
+
+static int link_index(const struct kv_bpf *b, const char *name)
+{
+	int j;
+
+	for (j = 0; j < b->nlinks; j++)
+		if (!strcmp(b->link_names[j], name))
+			return j;
+	return -1;
+}
+
+static int demand_one(struct kv_bpf *b, struct bpf_program *p, bool on, const char *pin_dir)
+{
+	const char *name = bpf_program__name(p);
+	int j = link_index(b, name), err;
+	char path[PATH_MAX];
+	struct bpf_link *l;
+
+	if (on == (j >= 0))
+		return 0;
+	if (pin_dir)
+		snprintf(path, sizeof(path), "%s/link_%s", pin_dir, name);
+	if (!on) {
+		/* unpin first: the pin, not our fd, is what keeps it attached */
+		if (bpf_link__pin_path(b->links[j]))
+			bpf_link__unpin(b->links[j]);
+		else if (pin_dir)
+			unlink(path);
+		bpf_link__destroy(b->links[j]);
+		b->links[j] = b->links[b->nlinks - 1];
+		memcpy(b->link_names[j], b->link_names[b->nlinks - 1], sizeof(b->link_names[0]));
+		b->nlinks--;
+		return 1;
+	}
+	if (b->nlinks >= KV_MAX_LINKS)
+		return -E2BIG;
+	l = bpf_program__attach(p);
+	if (!l)
+		return -errno;
+	if (pin_dir && bpf_link__pin(l, path)) {
+		err = -errno;
+		bpf_link__destroy(l);
+		return err;
+	}
+	snprintf(b->link_names[b->nlinks], sizeof(b->link_names[0]), "%s", name);
+	b->links[b->nlinks++] = l;
+	return 1;
+}
+
+int kv_bpf_demand(struct kv_bpf *b, bool on, const char *pin_dir)
+{
+	struct bpf_program *p;
+	int err, changed = 0;
+	size_t i;
+
+	for (i = 0; i < KV_NOBJ; i++) {
+		if (!b->objs[i])
+			continue;
+		bpf_object__for_each_program(p, b->objs[i]) {
+			if (!bpf_program__autoload(p) || !is_hot(bpf_program__name(p)))
+				continue;
+			err = demand_one(b, p, on, pin_dir);
+			if (err < 0) {
+				kv_warn(FEAT, "%s %s: %s", on ? "attach" : "detach",
+					bpf_program__name(p), strerror(-err));
+				return err;
+			}
+			changed |= err;
+		}
+	}
+	return changed;
+}
+
+bool kv_bpf_demand_attached(const struct kv_bpf *b)
+{
+	int j;
+
+	for (j = 0; j < b->nlinks; j++)
+		if (is_hot(b->link_names[j]))
+			return true;
+	return false;
 }
 
 int kv_bpf_attach(struct kv_bpf *b, int cgroup_fd)

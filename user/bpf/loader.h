@@ -22,6 +22,7 @@ struct kv_bpf_opts {
 	bool lsm;                 /* load the BPF-LSM objects (kernel supports them) */
 	const struct kv_map_size *map_sizes; /* optional, NULL-name terminated */
 	const char *adopt_dir;    /* reuse maps pinned here (daemon restart), or NULL */
+	bool on_demand;           /* the every-syscall tracepoint only via kv_bpf_demand() */
 };
 
 int kv_bpf_open_load(const struct kv_bpf_opts *o, struct kv_bpf **out);
@@ -31,6 +32,11 @@ int kv_bpf_attach(struct kv_bpf *b, int cgroup_fd);
 /* The same, but programs whose link is pinned under pin_dir (link_<prog>)
  * replace the pinned link's program atomically instead of attaching again. */
 int kv_bpf_attach_pinned(struct kv_bpf *b, int cgroup_fd, const char *pin_dir);
+/* on_demand objects: attach (and pin under pin_dir, if not NULL) or detach
+ * (and unpin) the programs that run on every syscall of the host. 1 when
+ * something changed, 0 when it already was so, or negative errno. */
+int kv_bpf_demand(struct kv_bpf *b, bool on, const char *pin_dir);
+bool kv_bpf_demand_attached(const struct kv_bpf *b);
 /* fd of a map of any object, by name; negative errno if none. */
 int kv_bpf_map_fd(const struct kv_bpf *b, const char *map_name);
 /* Pin shared maps and links under dir (created). 0 or negative errno. */

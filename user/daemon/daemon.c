@@ -71,6 +71,7 @@ static int load_runtime(struct kv_daemon_opts *o, const char *agents, struct kv_
 		.ringbuf_bytes = o->conf.ringbuf_bytes,
 		.lsm = f->bpf_lsm.ok,
 		.map_sizes = sizes,
+		.on_demand = true,
 	};
 	struct kv_bpf *b = NULL;
 	bool adopt = has_pins(o->conf.pin_dir);

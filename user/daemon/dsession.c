@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <dirent.h>
+#include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "common/log.h"
 #include "daemon/control.h"
 #include "daemon/dsession.h"
@@ -29,6 +32,7 @@
 #include "run/release.h"
 #include "run/runtime.h"
 #include "session/cgroup.h"
+#include "session/session.h"
 
 #define FEAT "daemon"
 #define KV_DS_MAX 1024
@@ -46,7 +50,95 @@ struct kv_dsessions {
 	char agents[PATH_MAX];
 	struct dsess *s[KV_DS_MAX];
 	int n;
+	time_t swept; /* last sweep for sessions of an earlier daemon */
 };
+
+/* Any session in the kernel's table, an earlier daemon's included? */
+static bool sessions_in_kernel(struct kv_dsessions *ds)
+{
+	int fd = kv_bpf_map_fd(kv_runtime_bpf(ds->rt), "kv_sessions");
+	__u64 key;
+
+	return fd < 0 || !bpf_map_get_next_key(fd, NULL, &key);
+}
+
+static bool ours(const struct kv_dsessions *ds, __u64 cgid)
+{
+	int i;
+
+	for (i = 0; i < ds->n; i++)
+		if (ds->s[i]->lv->s.cgid == cgid)
+			return true;
+	return false;
+}
+
+/* Is there a populated session cgroup with this id under the agents' root? */
+static bool populated_session(const char *agents, __u64 cgid)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(agents);
+
+	while (d && !found && (de = readdir(d))) {
+		if (!kv_session_cgroup_name_valid(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", agents, de->d_name);
+		if (kv_cgroup_id(path) != cgid)
+			continue;
+		found = kv_cgroup_populated(path) == 1;
+		if (!found)
+			kv_cgroup_remove(path);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Sessions an earlier daemon started stay enforced through the pins while
+ * it is gone; once their last process has exited nobody ends them. Take
+ * them out of the session table so the hooks (and the syscall tracepoint)
+ * stop judging their dead cgroup. Their chains stay unfinished: the start
+ * warning and `kavachos audit --all` name them. */
+static void sweep_orphans(struct kv_dsessions *ds)
+{
+	const struct kv_bpf *b = kv_runtime_bpf(ds->rt);
+	int fd = kv_bpf_map_fd(b, "kv_sessions");
+	__u64 key, next, gone[64];
+	int n = 0, i;
+	void *prev = NULL;
+
+	ds->swept = time(NULL);
+	while (fd >= 0 && n < 64 && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!ours(ds, key) && !populated_session(ds->agents, key))
+			gone[n++] = key;
+	}
+	for (i = 0; i < n; i++) {
+		kv_session_maps_unregister(b, gone[i]);
+		kv_info(FEAT, "session with cgroup id %llu (started by an earlier daemon) has no "
+			"process left: removed from the session table", (unsigned long long)gone[i]);
+	}
+}
+
+/* The syscall tracepoint (counts seccomp refusals, the gate's fork check)
+ * runs on every syscall of every task on the host: attached only while a
+ * session lives, so an idle host pays nothing. */
+static int demand_sync(struct kv_dsessions *ds, bool starting)
+{
+	bool on;
+
+	if (!starting)
+		sweep_orphans(ds);
+	on = starting || ds->n > 0 || sessions_in_kernel(ds);
+	int e = kv_bpf_demand(kv_runtime_bpf(ds->rt), on, ds->conf.pin_dir);
+
+	if (e > 0)
+		kv_info(FEAT, "syscall tracepoint %s", on ? "attached (a session is live)" :
+			"detached (no live session)");
+	return e < 0 ? e : 0;
+}
 
 int kv_dsessions_new(struct kv_runtime *rt, const struct kv_daemon_conf *c, const char *agents,
 		     struct kv_dsessions **out)
@@ -58,6 +150,7 @@ int kv_dsessions_new(struct kv_runtime *rt, const struct kv_daemon_conf *c, cons
 	ds->rt = rt;
 	ds->conf = *c;
 	snprintf(ds->agents, sizeof(ds->agents), "%s", agents);
+	demand_sync(ds, false);
 	*out = ds;
 	return 0;
 }
@@ -193,6 +286,14 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 			return reply_err(fd, "file rules: %s", err);
 		}
 	}
+	/* counting must be on before the agent's first syscall */
+	e = demand_sync(ds, true);
+	if (e) {
+		kv_run_inputs_free(&d->in);
+		free(argv);
+		free(d);
+		return reply_err(fd, "attaching the syscall tracepoint: %s", strerror(-e));
+	}
 	snprintf(l.path, sizeof(l.path), "%s", json_object_get_string(jbin));
 	l.id.uid = cr->uid;
 	l.id.gid = cr->gid;
@@ -212,6 +313,7 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	if (e) {
 		kv_run_inputs_free(&d->in);
 		free(d);
+		demand_sync(ds, false);
 		return reply_err(fd, "%s", err);
 	}
 	ds->s[ds->n++] = d;
@@ -252,6 +354,7 @@ static void end_at(struct kv_dsessions *ds, int i, struct kv_session_state *st)
 	kv_run_inputs_free(&d->in);
 	free(d);
 	ds->s[i] = ds->s[--ds->n];
+	demand_sync(ds, false);
 }
 
 static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
@@ -372,6 +475,9 @@ void kv_dsessions_reap(struct kv_dsessions *ds)
 			end_at(ds, i, NULL);
 			i--;
 		}
+	/* an earlier daemon's sessions end on their own: look now and then */
+	if (!ds->n && time(NULL) - ds->swept >= 2 && kv_bpf_demand_attached(kv_runtime_bpf(ds->rt)))
+		demand_sync(ds, false);
 }
 
 void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)
