@@ -7,6 +7,7 @@
 
 #define KV_COMM_LEN 16
 #define KV_PATH_LEN 256
+#define KV_ARGS_LEN 128 /* head of an exec's argv, NUL-separated */
 
 enum kv_event_type {
 	KV_EV_SYSCALL_DENY = 1, /* struct kv_ev_syscall */
@@ -92,10 +93,11 @@ struct kv_ev_lsm {
 struct kv_ev_proc {
 	struct kv_event_hdr hdr;
 	__u32 ppid;
-	__s32 exit_code;
-	__u32 child_pid;
-	__u32 _pad;
+	__s32 exit_code; /* EXIT: the wait status; *_DENY: -errno */
+	__u32 child_pid; /* FORK: the new process */
+	__u32 args_len;  /* EXEC: bytes of args used */
 	char filename[KV_PATH_LEN];
+	char args[KV_ARGS_LEN];
 };
 
 struct kv_ev_gate {
@@ -111,6 +113,6 @@ _Static_assert(sizeof(struct kv_event_hdr) == 56, "kv_event_hdr layout");
 _Static_assert(sizeof(struct kv_ev_syscall) == 120, "kv_ev_syscall layout");
 _Static_assert(sizeof(struct kv_ev_egress) == 192, "kv_ev_egress layout");
 _Static_assert(sizeof(struct kv_ev_lsm) == 328, "kv_ev_lsm layout");
-_Static_assert(sizeof(struct kv_ev_proc) == 328, "kv_ev_proc layout");
+_Static_assert(sizeof(struct kv_ev_proc) == 456, "kv_ev_proc layout");
 _Static_assert(sizeof(struct kv_ev_gate) == 136, "kv_ev_gate layout");
 #endif

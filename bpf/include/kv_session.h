@@ -66,7 +66,7 @@ struct kv_session_state {
 	__u32 window_count;
 	__u32 rate_count;
 	__u32 gate;              /* enum kv_gate */
-	__u32 _pad;
+	__u32 audit_dropped;     /* process-tree events (not violations) not streamed */
 	__u64 gate_ns;           /* bpf_ktime_get_boot_ns() of the last transition */
 };
 

@@ -104,8 +104,8 @@ static __always_inline void kv_fill_hdr(struct kv_event_hdr *h, __u32 type,
 
 /* Event rate limiter: at most policy->event_rate events per second per
  * session reach the ring buffer; counters stay exact regardless. */
-static __always_inline bool kv_rate_allow(struct kv_session *s,
-					  struct kv_session_state *st, __u64 now)
+static __always_inline bool kv_rate_take(struct kv_session *s, struct kv_session_state *st,
+					 __u64 now)
 {
 	__u32 rate = s ? s->event_rate : 0;
 
@@ -115,12 +115,17 @@ static __always_inline bool kv_rate_allow(struct kv_session *s,
 		st->rate_start_ns = now;
 		st->rate_count = 0;
 	}
-	if (__sync_fetch_and_add(&st->rate_count, 1) >= rate) {
-		__sync_fetch_and_add(&st->events_suppressed, 1);
-		kv_stat_inc(KV_STAT_SUPPRESSED);
-		return false;
-	}
-	return true;
+	return __sync_fetch_and_add(&st->rate_count, 1) < rate;
+}
+
+static __always_inline bool kv_rate_allow(struct kv_session *s,
+					  struct kv_session_state *st, __u64 now)
+{
+	if (kv_rate_take(s, st, now))
+		return true;
+	__sync_fetch_and_add(&st->events_suppressed, 1);
+	kv_stat_inc(KV_STAT_SUPPRESSED);
+	return false;
 }
 
 /* Reserve an event for the ring buffer, or count the loss. */
@@ -132,6 +137,25 @@ static __always_inline void *kv_event_reserve(struct kv_session_state *st,
 	if (!e) {
 		if (st)
 			__sync_fetch_and_add(&st->events_lost, 1);
+		kv_stat_inc(KV_STAT_EVENTS_LOST);
+		return 0;
+	}
+	kv_stat_inc(KV_STAT_EVENTS_SENT);
+	return e;
+}
+
+/* Process-tree events are not violations: what the limiter or a full ring
+ * keeps from them is counted apart (audit_dropped), so a violation's
+ * accounting stays exact: delivered + suppressed + lost = counted. */
+static __always_inline void *kv_audit_reserve(struct kv_session *s, struct kv_session_state *st,
+					      __u32 size)
+{
+	void *e = 0;
+
+	if (kv_rate_take(s, st, bpf_ktime_get_boot_ns()))
+		e = bpf_ringbuf_reserve(&kv_events, size, 0);
+	if (!e) {
+		__sync_fetch_and_add(&st->audit_dropped, 1);
 		kv_stat_inc(KV_STAT_EVENTS_LOST);
 		return 0;
 	}

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Tracepoints that see what every session does: syscalls refused by its
  * seccomp filter (counted at sys_exit, because a call seccomp refuses never
- * reaches sys_enter), execs (audit trail), and the gate valve's fork/exec
- * effects where BPF-LSM cannot load (the new process is killed before it
- * runs a single instruction of its own). */
+ * reaches sys_enter), its process tree (fork, exec with the file executed
+ * and the head of argv, exit), and the gate valve's fork/exec effects
+ * where BPF-LSM cannot load (the new process is killed before it runs a
+ * single instruction of its own). */
 #include "kv_common.bpf.h"
 
 #define KV_SIGKILL 9
@@ -39,7 +40,8 @@ static __always_inline void gate_kill(__u64 session, struct kv_session *s, __u32
 	e->ppid = 0;
 	e->exit_code = -EPERM;
 	e->child_pid = e->hdr.pid;
-	e->_pad = 0;
+	e->args_len = 0;
+	e->args[0] = 0;
 	if (filename)
 		bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename);
 	else
@@ -128,14 +130,35 @@ int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-/* Exec audit: what the session ran, the file actually executed. */
+/* A process event of a live session, rate-limited like every event; what
+ * is not sent is counted in audit_dropped. NULL when nothing is to send. */
+static __always_inline struct kv_ev_proc *proc_event(__u64 session, struct kv_session *s, __u32 type)
+{
+	struct kv_session_state *st = bpf_map_lookup_elem(&kv_state, &session);
+	struct kv_ev_proc *e;
+
+	if (!st)
+		return 0;
+	e = kv_audit_reserve(s, st, sizeof(*e));
+	if (!e)
+		return 0;
+	kv_fill_hdr(&e->hdr, type, sizeof(*e), session, KV_CLASS_MAX);
+	e->ppid = 0;
+	e->exit_code = 0;
+	e->child_pid = 0;
+	e->args_len = 0;
+	e->filename[0] = 0;
+	e->args[0] = 0;
+	return e;
+}
+
+/* Exec audit: what the session ran, the file actually executed, argv's head. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(kv_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct kv_session_state *st;
 	struct kv_session *s = 0;
 	struct kv_ev_proc *e;
-	__u64 session = kv_current_session(&s);
+	__u64 session = kv_current_session(&s), start, end, len;
 
 	if (!session)
 		return 0;
@@ -144,18 +167,64 @@ int BPF_PROG(kv_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		gate_kill(session, s, KV_CLASS_EXEC, KV_EV_EXEC_DENY, BPF_CORE_READ(bprm, filename));
 		return 0;
 	}
-	st = bpf_map_lookup_elem(&kv_state, &session);
-	if (!st || !kv_rate_allow(s, st, bpf_ktime_get_boot_ns()))
-		return 0;
-	e = kv_event_reserve(st, sizeof(*e));
+	e = proc_event(session, s, KV_EV_EXEC);
 	if (!e)
 		return 0;
-	kv_fill_hdr(&e->hdr, KV_EV_EXEC, sizeof(*e), session, KV_CLASS_MAX);
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
-	e->exit_code = 0;
-	e->child_pid = 0;
-	e->_pad = 0;
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	/* the new image's argv is in place on its stack by now */
+	start = BPF_CORE_READ(p, mm, arg_start);
+	end = BPF_CORE_READ(p, mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len > sizeof(e->args))
+		len = sizeof(e->args);
+	if (len && !bpf_probe_read_user(e->args, len, (void *)start))
+		e->args_len = len;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* The session's process tree: a new process (threads are not). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(kv_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct kv_session *s = 0;
+	struct kv_ev_proc *e;
+	__u64 session;
+
+	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
+		return 0; /* a new thread */
+	session = kv_current_session(&s);
+	if (!session)
+		return 0;
+	e = proc_event(session, s, KV_EV_FORK);
+	if (!e)
+		return 0;
+	e->ppid = BPF_CORE_READ(parent, tgid);
+	e->child_pid = BPF_CORE_READ(child, tgid);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* A process of the session is gone (its last thread): how it ended. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kv_exit, struct task_struct *p)
+{
+	struct kv_session *s = 0;
+	struct kv_ev_proc *e;
+	__u64 session;
+
+	/* do_exit drops signal->live before this tracepoint: 0 = group dead */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	session = kv_current_session(&s);
+	if (!session)
+		return 0;
+	e = proc_event(session, s, KV_EV_EXIT);
+	if (!e)
+		return 0;
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->exit_code = BPF_CORE_READ(p, exit_code);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

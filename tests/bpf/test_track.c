@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <seccomp.h>
 #include "bpf/loader.h"
@@ -247,6 +248,78 @@ KV_TEST(exec_audit_event)
 	ev = kv_fixture_event(&f, "EXEC", 0);
 	if (ASSERT_OK_PTR(ev, "exec_event"))
 		ASSERT_STREQ(kv_ev_str(ev, "filename"), "/bin/true", "filename");
+out:
+	kv_fixture_teardown(&f);
+}
+
+/* In the session: a child that exits 3, one killed by SIGKILL, then an
+ * exec of sh with arguments that exits 5. */
+static int tree(void *arg)
+{
+	pid_t a, b;
+
+	(void)arg;
+	a = fork();
+	if (a == 0)
+		_exit(3);
+	b = fork();
+	if (b == 0) {
+		raise(SIGKILL);
+		_exit(0);
+	}
+	if (a < 0 || b < 0 || waitpid(a, NULL, 0) != a || waitpid(b, NULL, 0) != b)
+		return 93;
+	execl("/bin/sh", "sh", "-c", "exit 5", (char *)NULL);
+	return 92;
+}
+
+static struct json_object *exit_of(struct kv_fixture *f, long long pid)
+{
+	struct json_object *ev;
+	int i;
+
+	for (i = 0; (ev = kv_fixture_event(f, "PROCESS_EXIT", i)); i++)
+		if (kv_ev_int(ev, "pid") == pid)
+			return ev;
+	return NULL;
+}
+
+/* The session's process tree reaches the chain: PROCESS_FORK for each new
+ * process, EXEC with the head of argv, PROCESS_EXIT with how each ended. */
+KV_TEST(process_tree_events)
+{
+	struct json_object *ev, *argv, *fa, *fb;
+	struct kv_fixture f;
+	long long me;
+
+	if (!kv_fixture_setup(&f, NULL, NULL))
+		goto out;
+	if (!ASSERT_EQ(kv_fixture_run(&f, NULL, tree, NULL), 5, "tree_exit_status"))
+		goto out;
+	kv_fixture_collect(&f);
+	ASSERT_EQ(kv_fixture_count(&f, "PROCESS_FORK"), 2, "two_forks");
+	fa = kv_fixture_event(&f, "PROCESS_FORK", 0);
+	fb = kv_fixture_event(&f, "PROCESS_FORK", 1);
+	if (!ASSERT_OK_PTR(fa, "fork_a") || !ASSERT_OK_PTR(fb, "fork_b"))
+		goto out;
+	me = kv_ev_int(fa, "ppid");
+	ASSERT_EQ(kv_ev_int(fb, "ppid"), me, "same_parent");
+	ev = exit_of(&f, kv_ev_int(fa, "child_pid"));
+	if (ASSERT_OK_PTR(ev, "exit_a"))
+		ASSERT_EQ(kv_ev_int(ev, "exit_code"), 3, "exit_code_3");
+	ev = exit_of(&f, kv_ev_int(fb, "child_pid"));
+	if (ASSERT_OK_PTR(ev, "exit_b"))
+		ASSERT_EQ(kv_ev_int(ev, "signal"), SIGKILL, "killed_by_sigkill");
+	ev = exit_of(&f, me);
+	if (ASSERT_OK_PTR(ev, "exit_parent"))
+		ASSERT_EQ(kv_ev_int(ev, "exit_code"), 5, "exit_code_5");
+	ev = kv_fixture_event(&f, "EXEC", 0);
+	argv = ev ? json_object_object_get(ev, "argv") : NULL;
+	if (ASSERT_OK_PTR(argv, "exec_argv") &&
+	    ASSERT_EQ((int)json_object_array_length(argv), 3, "argc")) {
+		ASSERT_STREQ(json_object_get_string(json_object_array_get_idx(argv, 0)), "sh", "argv0");
+		ASSERT_STREQ(json_object_get_string(json_object_array_get_idx(argv, 2)), "exit 5", "argv2");
+	}
 out:
 	kv_fixture_teardown(&f);
 }

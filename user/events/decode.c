@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <seccomp.h>
 #include "events/events.h"
 #include "lsm/lsm.h"
@@ -49,6 +50,21 @@ static void add_u64(struct json_object *o, const char *k, uint64_t v)
 static void add_kstr(struct json_object *o, const char *k, const char *v, size_t max)
 {
 	json_object_object_add(o, k, json_object_new_string_len(v, (int)strnlen(v, max)));
+}
+
+/* The head of an exec's argv: NUL-separated, the last one possibly cut. */
+static struct json_object *argv_head(const struct kv_ev_proc *e)
+{
+	struct json_object *a = json_object_new_array();
+	size_t len = e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args), i = 0;
+
+	while (i < len) {
+		size_t n = strnlen(e->args + i, len - i);
+
+		json_object_array_add(a, json_object_new_string_len(e->args + i, (int)n));
+		i += n + 1;
+	}
+	return a;
 }
 
 static struct json_object *hdr_fields(const struct kv_event_hdr *h)
@@ -166,6 +182,27 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 		*type = "LSM_DENY";
 		break;
 	}
+	case KV_EV_FORK:
+	case KV_EV_EXIT: {
+		const struct kv_ev_proc *e = data;
+
+		if (size < sizeof(*e))
+			return -EINVAL;
+		o = hdr_fields(h);
+		add_int(o, "ppid", e->ppid);
+		if (h->type == KV_EV_FORK) {
+			add_int(o, "child_pid", e->child_pid);
+			*type = "PROCESS_FORK";
+		} else {
+			/* a wait status: exited with a code, or killed by a signal */
+			if (WIFSIGNALED(e->exit_code))
+				add_int(o, "signal", WTERMSIG(e->exit_code));
+			else
+				add_int(o, "exit_code", WEXITSTATUS(e->exit_code));
+			*type = "PROCESS_EXIT";
+		}
+		break;
+	}
 	case KV_EV_EXEC:
 	case KV_EV_EXEC_DENY:
 	case KV_EV_PROC_DENY: {
@@ -176,6 +213,8 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 		o = hdr_fields(h);
 		add_int(o, "ppid", e->ppid);
 		add_kstr(o, "filename", e->filename, sizeof(e->filename));
+		if (h->type == KV_EV_EXEC)
+			json_object_object_add(o, "argv", argv_head(e));
 		if (h->type != KV_EV_EXEC) {
 			add_int(o, "errno", -e->exit_code);
 			add_str(o, "by", "gate");

@@ -146,15 +146,19 @@ static struct json_object *end_fields(int status, const struct kv_session_state 
 	json_object_object_add(o, "kernel_counts_read", json_object_new_boolean(have_st));
 	json_object_object_add(o, "events_lost", json_object_new_uint64(st->events_lost));
 	json_object_object_add(o, "events_suppressed", json_object_new_uint64(st->events_suppressed));
+	json_object_object_add(o, "process_events_dropped", json_object_new_uint64(st->audit_dropped));
 	json_object_object_add(o, "gate", json_object_new_string(kv_gate_name(st->gate)));
 	return o;
 }
 
-static void seal_lost(struct kv_chain *c, uint64_t n, const char *reason)
+/* cls: the events were violations of any class (NULL), or none at all */
+static void seal_lost(struct kv_chain *c, uint64_t n, const char *reason, const char *cls)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "count", json_object_new_uint64(n));
+	if (cls)
+		json_object_object_add(o, "class", json_object_new_string(cls));
 	json_object_object_add(o, "reason", json_object_new_string(reason));
 	if (kv_chain_append(c, "EVENTS_LOST", o, 0))
 		kv_warn("receipts", "could not seal EVENTS_LOST (%s)", reason);
@@ -177,9 +181,11 @@ void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 	/* what the kernel counted but could not stream is sealed as lost,
 	 * so audit can tell loss from tampering */
 	if (st.events_lost)
-		seal_lost(lv->chain, st.events_lost, "ringbuf_full");
+		seal_lost(lv->chain, st.events_lost, "ringbuf_full", NULL);
 	if (st.events_suppressed)
-		seal_lost(lv->chain, st.events_suppressed, "rate_limited");
+		seal_lost(lv->chain, st.events_suppressed, "rate_limited", NULL);
+	if (st.audit_dropped)
+		seal_lost(lv->chain, st.audit_dropped, "process_events", "none");
 	e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
 	if (e)
 		kv_warn("receipts", "sealing the end of session %s failed: %s", lv->s.id,
