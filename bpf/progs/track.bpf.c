@@ -74,33 +74,22 @@ static __always_inline bool bit_set(const __u64 *map, __u64 nr)
 	return map[(nr / 64) & (KV_MAX_SYSCALLS / 64 - 1)] & (1ULL << (nr % 64));
 }
 
-/* raw_syscalls:sys_exit(regs, ret). Foreign tasks leave after one or two
- * compares: EPERM (a refusal to count) or 0 from a clone-family call (a new
- * child the gate may forbid); everything else before any map lookup. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
+/* A call the session's seccomp filter refused: count it (the gate moves),
+ * stop the violator at LOCKED, stream the event. */
+static __always_inline int count_refusal(__u64 session, struct kv_session *s, struct pt_regs *regs,
+					 long nr, long ret)
 {
 	struct kv_syscall_policy *sp;
 	struct kv_session_state *st;
 	struct kv_ev_syscall *e;
-	struct kv_session *s = 0;
 	__u32 cls = KV_CLASS_SYSCALL;
-	__u64 session;
-	long nr;
 
-	if (ret == 0)
-		return fork_child_check(regs);
-	if (ret != -EPERM)
-		return 0;
-	session = kv_current_session(&s);
-	if (!session)
-		return 0;
-	nr = BPF_CORE_READ(regs, orig_ax);
 	sp = bpf_map_lookup_elem(&kv_syscalls, &session);
 	if (!sp)
 		return 0;
 	if (nr >= 0 && nr < KV_MAX_SYSCALLS) {
-		/* unconditionally allowed: the EPERM came from the kernel, not us */
+		/* unconditionally allowed: the refusal came from the kernel or
+		 * from a filter the agent stacked itself, not from ours */
 		if (bit_set(sp->allow, nr))
 			return 0;
 		if (bit_set(sp->notify, nr))
@@ -128,6 +117,52 @@ int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
 	e->args[5] = BPF_CORE_READ(regs, r9);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+/* raw_syscalls:sys_exit(regs, ret). Foreign tasks leave after one or two
+ * compares: EPERM (a refusal to count) or 0 from a clone-family call (a new
+ * child the gate may forbid); everything else before any map lookup. Any
+ * program here puts every syscall of the host on the slow path, so the
+ * daemon attaches it only while a session lives, and kv_seccomp_exit
+ * replaces it where tracing trampolines and BPF-LSM work. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct kv_session *s = 0;
+	__u64 session;
+
+	if (ret == 0)
+		return fork_child_check(regs);
+	if (ret != -EPERM)
+		return 0;
+	session = kv_current_session(&s);
+	if (!session)
+		return 0;
+	return count_refusal(session, s, regs, BPF_CORE_READ(regs, orig_ax), ret);
+}
+
+/* seccomp's own verdict: __secure_computing() returns non-zero when the
+ * filter refused the call. Only tasks with a seccomp filter get here, so
+ * the rest of the host pays nothing. bpf_get_func_ret reads the return
+ * value whatever the function's argument count (it changed across kernels).
+ * Loaded instead of kv_sys_exit where it attaches and BPF-LSM does the
+ * gate's fork check (task_alloc). */
+SEC("?fexit/__secure_computing")
+int kv_seccomp_exit(__u64 *ctx)
+{
+	struct kv_session *s = 0;
+	struct pt_regs *regs;
+	__u64 session, ret = 0;
+
+	if (bpf_get_func_ret(ctx, &ret) || (int)ret == 0)
+		return 0;
+	session = kv_current_session(&s);
+	if (!session)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	/* the filter's errno is already in the return register */
+	return count_refusal(session, s, regs, BPF_CORE_READ(regs, orig_ax),
+			     BPF_CORE_READ(regs, ax));
 }
 
 /* A process event of a live session, rate-limited like every event; what

@@ -139,8 +139,11 @@ static int share_maps(struct kv_bpf *b, size_t idx, const struct kv_bpf_opts *o)
 /* libbpf 1.1 has no section names for the AF_UNIX hooks (kernel >= 6.7):
  * such programs are declared "?cgroup/connect4" / "?cgroup/sendmsg4" and
  * retargeted here where the kernel's BTF names the attach type. */
-static void setup_programs(struct bpf_object *obj, const struct kv_features *f)
+static void setup_programs(struct bpf_object *obj, const struct kv_features *f, bool lsm_loaded)
 {
+	/* seccomp refusals: at seccomp's verdict where that works and BPF-LSM
+	 * (loaded) does the fork check, else at sys_exit */
+	bool at_seccomp = kv_count_at_seccomp(f) && lsm_loaded;
 	const struct {
 		const char *prog;
 		int attach_type;
@@ -152,6 +155,10 @@ static void setup_programs(struct bpf_object *obj, const struct kv_features *f)
 	size_t i;
 
 	bpf_object__for_each_program(p, obj) {
+		if (!strcmp(bpf_program__name(p), "kv_seccomp_exit"))
+			bpf_program__set_autoload(p, at_seccomp);
+		if (!strcmp(bpf_program__name(p), "kv_sys_exit"))
+			bpf_program__set_autoload(p, !at_seccomp);
 		for (i = 0; i < sizeof(retarget) / sizeof(retarget[0]); i++) {
 			if (strcmp(bpf_program__name(p), retarget[i].prog))
 				continue;
@@ -195,7 +202,7 @@ int kv_bpf_open_load(const struct kv_bpf_opts *o, struct kv_bpf **out)
 				    sizeof(o->session_level));
 		if (err && err != -ENOENT)
 			goto fail;
-		setup_programs(b->objs[i], f);
+		setup_programs(b->objs[i], f, kv_bpf_has_lsm(b));
 		err = share_maps(b, i, o);
 		if (err)
 			goto fail;

@@ -29,6 +29,7 @@ static void print_plain(const struct kv_features *f)
 	print_feat("cgroup connect_unix", &f->connect_unix);
 	print_feat("bpf-lsm", &f->bpf_lsm);
 	print_feat("tp_btf", &f->tp_btf);
+	print_feat("fexit_seccomp", &f->fexit_seccomp);
 	print_feat("ring buffer", &f->ringbuf);
 	print_feat("bpf_send_signal", &f->send_signal);
 	print_feat("seccomp filter", &f->seccomp_filter);

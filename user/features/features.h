@@ -33,6 +33,7 @@ struct kv_features {
 	int sendmsg_unix_attach_type;    /* BPF_CGROUP_UNIX_SENDMSG, or -1 */
 	struct kv_feat bpf_lsm;          /* lsm/ programs load + attach */
 	struct kv_feat tp_btf;           /* tp_btf/sys_exit load + attach */
+	struct kv_feat fexit_seccomp;    /* fexit/__secure_computing load + attach */
 	struct kv_feat ringbuf;
 	struct kv_feat send_signal;      /* bpf_send_signal from tracing */
 	struct kv_feat seccomp_filter;
@@ -43,6 +44,15 @@ struct kv_features {
 	struct kv_feat cgroup_kill;
 	struct kv_feat pidns;
 };
+
+/* Where seccomp refusals are counted: at seccomp's own verdict (only tasks
+ * with a filter pay) when that attaches and BPF-LSM does the gate's fork
+ * check, else at raw_syscalls:sys_exit (every task of the host pays while
+ * a session lives). The loader uses the same rule. */
+static inline bool kv_count_at_seccomp(const struct kv_features *f)
+{
+	return f->fexit_seccomp.ok && f->bpf_lsm.ok;
+}
 
 /* Probe once (mounting bpffs/securityfs if missing), then cached. */
 const struct kv_features *kv_features_get(void);

@@ -219,6 +219,21 @@ static void probe_tracing(struct kv_features *f)
 	set(&f->send_signal, fd >= 0, "%s", fd >= 0 ? "bpf_send_signal loads from tp_btf" : strerror(errno));
 	if (fd >= 0)
 		close(fd);
+
+	/* trampolines: seccomp's verdict without hooking every syscall */
+	id = vmlinux_btf ? btf__find_by_name_kind(vmlinux_btf, "__secure_computing", BTF_KIND_FUNC)
+			 : -ENOENT;
+	fd = id > 0 ? load(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id, prog_ret0, 2) : -1;
+	link = fd >= 0 ? bpf_raw_tracepoint_open(NULL, fd) : -1;
+	if (link >= 0)
+		set(&f->fexit_seccomp, true, "fexit/__secure_computing loads and attaches");
+	else
+		set(&f->fexit_seccomp, false, "refused: %s",
+		    id > 0 ? strerror(errno) : "no BTF for __secure_computing");
+	if (link >= 0)
+		close(link);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void probe_lsm(struct kv_features *f)

@@ -44,8 +44,15 @@ void kv_features_mechanisms(const struct kv_features *f, struct kv_mechanism out
 	     "an agent left as uid 0 keeps DAC access to cgroupfs; capabilities are dropped");
 	mech(&out[KV_RULE_GATE], "gate", f->tp_btf.ok && f->cgroup_freeze.ok,
 	     "kernel counters + cgroup.freeze on LOCK", "");
-	mech(&out[KV_RULE_VIOLATIONS], "violations", f->tp_btf.ok && f->ringbuf.ok,
-	     "tp_btf/sys_exit + hook counters, BPF ring buffer -> PRAMANA receipts", "");
+	if (kv_count_at_seccomp(f))
+		mech(&out[KV_RULE_VIOLATIONS], "violations", f->ringbuf.ok,
+		     "fexit/__secure_computing + hook counters, BPF ring buffer -> PRAMANA receipts",
+		     "");
+	else
+		mech(&out[KV_RULE_VIOLATIONS], "violations", f->tp_btf.ok && f->ringbuf.ok,
+		     "tp_btf/sys_exit + hook counters, BPF ring buffer -> PRAMANA receipts",
+		     "the sys_exit tracepoint slows every syscall of the host while a session is "
+		     "live");
 	/* files, exec, process, mount/bpf, leaving the cgroup, unix sockets:
 	 * BPF-LSM where it loads, else Landlock (user/lsm knows which) */
 	kv_lsm_mechanisms(f, out);
@@ -83,6 +90,7 @@ struct json_object *kv_features_json(const struct kv_features *f)
 	json_object_object_add(feat, "cgroup_connect_unix", feat_json(&f->connect_unix));
 	json_object_object_add(feat, "bpf_lsm", feat_json(&f->bpf_lsm));
 	json_object_object_add(feat, "tp_btf", feat_json(&f->tp_btf));
+	json_object_object_add(feat, "fexit_seccomp", feat_json(&f->fexit_seccomp));
 	json_object_object_add(feat, "ringbuf", feat_json(&f->ringbuf));
 	json_object_object_add(feat, "bpf_send_signal", feat_json(&f->send_signal));
 	json_object_object_add(feat, "seccomp_filter", feat_json(&f->seccomp_filter));
