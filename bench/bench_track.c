@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 	base_filt = time_filtered(n);
 	bo.session_level = (uint32_t)kv_cgroup_level(agents) + 1;
 	bo.on_demand = true; /* as the daemon loads them */
+	bo.lsm = kv_features_get()->bpf_lsm.ok;
 	cgfd = open(agents, O_RDONLY | O_DIRECTORY);
 	if (kv_bpf_open_load(&bo, &b) || kv_bpf_attach(b, cgfd)) {
 		fprintf(stderr, "bench_track: cannot load/attach\n");
@@ -208,8 +209,10 @@ int main(int argc, char **argv)
 	emptyfd = empty_sys_exit();
 	empty_null = emptyfd >= 0 ? time_op(op_getppid, NULL, n) : 0;
 	empty_dd = emptyfd >= 0 ? time_op(op_dd, dd, n / 4) : 0;
-	if (emptyfd >= 0)
+	if (emptyfd >= 0) {
 		close(emptyfd);
+		usleep(300000); /* the kernel releases a closed link from a work queue */
+	}
 	if (kv_bpf_demand(b, true, NULL) < 0) {
 		fprintf(stderr, "bench_track: cannot attach the syscall tracepoint\n");
 		return 1;
