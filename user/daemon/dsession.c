@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/timing.h"
 #include "daemon/control.h"
 #include "daemon/dsession.h"
 #include "events/events.h"
@@ -172,7 +173,9 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 		argv[i] = (char *)json_object_get_string(json_object_array_get_idx(jargv, i));
 	d->owner = cr->uid;
 	d->status = -1;
+	kv_timing_mark("start: request read");
 	e = kv_run_inputs_from_json(jin, ds->conf.state_dir, &d->in, err, sizeof(err));
+	kv_timing_mark("start: inputs, profile, egress policy built");
 	if (e) {
 		free(argv);
 		free(d);
@@ -202,7 +205,9 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 			  NULL, &d->in, &l, argv, &d->lv, err, sizeof(err));
 	free(argv);
 	if (!e) {
+		kv_timing_mark("start: session live");
 		e = kv_cgroup_move(d->lv->s.cgroup, pid);
+		kv_timing_mark("start: agent moved");
 		if (e) {
 			snprintf(err, sizeof(err), "moving pid %d into %s: %s", pid, d->lv->s.cgroup,
 				 strerror(-e));

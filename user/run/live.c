@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "bpf/loader.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "events/events.h"
 #include "features/features.h"
 #include "receipts/receipts.h"
@@ -56,6 +57,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		free(lv);
 		return e;
 	}
+	kv_timing_mark("live: cgroup created");
 	kv_session_policy_defaults(&pol, in->profile_in.trust_mask, in->profile_in.depth);
 	kv_run_inputs_gate(in, &pol);
 	if (in->profile_in.strict_exec)
@@ -75,6 +77,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		snprintf(err, errlen, "resolving egress host names: %s", strerror(-e));
 		goto fail;
 	}
+	kv_timing_mark("live: egress names resolved");
 	if (hooks && hooks->before_egress) {
 		e = hooks->before_egress(hooks->ctx, lv, err, errlen);
 		if (e)
@@ -97,6 +100,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		snprintf(err, errlen, "file rules into the BPF-LSM maps: %s", strerror(-e));
 		goto fail;
 	}
+	kv_timing_mark("live: maps written");
 	co.state_dir = in->state_dir;
 	co.session_id = lv->s.id;
 	e = kv_chain_create(&co, kv_run_genesis(in, &lv->s, l, argv, kv_features_get()), &lv->chain);
@@ -105,6 +109,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 			 in->state_dir, strerror(-e));
 		goto fail;
 	}
+	kv_timing_mark("live: genesis sealed");
 	e = kv_runtime_add_session(rt, lv->s.cgid, lv->chain, lv->s.cgroup);
 	if (e) {
 		snprintf(err, errlen, "runtime: %s", strerror(-e));
@@ -168,6 +173,7 @@ void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 	bool have_st;
 	int e;
 
+	kv_timing_mark("end: start");
 	kv_live_kill_rest(lv->s.cgroup);
 	/* drain what the kernel wrote, then read its counters */
 	kv_runtime_remove_session(rt, lv->s.cgid);
@@ -180,15 +186,18 @@ void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		seal_lost(lv->chain, st.events_lost, "ringbuf_full");
 	if (st.events_suppressed)
 		seal_lost(lv->chain, st.events_suppressed, "rate_limited");
+	kv_timing_mark("end: drained, counters read");
 	e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
 	if (e)
 		kv_warn("receipts", "sealing the end of session %s failed: %s", lv->s.id,
 			strerror(-e));
+	kv_timing_mark("end: SESSION_END sealed");
 	kv_session_maps_unregister(b, lv->s.cgid);
 	kv_egress_remove(&lv->em, lv->s.cgid);
 	kv_files_glue_remove(lv->files, b, lv->s.cgid);
 	if (kv_cgroup_remove(lv->s.cgroup))
 		kv_warn("session", "could not remove %s", lv->s.cgroup);
+	kv_timing_mark("end: maps and cgroup removed");
 	if (st_out)
 		*st_out = st;
 	free(lv);

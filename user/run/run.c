@@ -15,6 +15,7 @@
 #include "bpf/loader.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "egress/egress.h"
 #include "events/events.h"
 #include "features/features.h"
@@ -175,12 +176,15 @@ int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_
 	int e, nfd = -1, rc = KV_EXIT_RUN_FAILED;
 
 	*status = -1;
+	kv_timing_mark("spawn");
 	e = kv_launch_spawn(l);
 	if (e) {
 		kv_err("cannot start the agent: %s", strerror(-e));
 		return rc;
 	}
+	kv_timing_mark("spawned");
 	e = place(pctx, l->pid, err, sizeof(err));
+	kv_timing_mark("placed in the session");
 	if (e) {
 		kv_err("%s", err);
 		kill(l->pid, SIGKILL);
@@ -197,6 +201,7 @@ int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_
 		waitpid(l->pid, NULL, 0);
 		goto out;
 	}
+	kv_timing_mark("child reached exec (listener received)");
 	if (nfd >= 0)
 		ng = kv_notify_glue_start(nfd, l, ask, seal, sctx);
 	e = kv_launch_exec_result(l);
@@ -206,7 +211,9 @@ int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_
 		rc = e == -ENOENT ? KV_EXIT_NOTFOUND : KV_EXIT_NOEXEC;
 		goto out;
 	}
+	kv_timing_mark("exec done");
 	wait_agent(l->pid, status);
+	kv_timing_mark("agent exited");
 	rc = WIFSIGNALED(*status) ? 128 + WTERMSIG(*status) : WEXITSTATUS(*status);
 out:
 	sigaction(SIGINT, &old_int, NULL);
@@ -230,6 +237,7 @@ int kv_run(const struct kv_run_opts *o)
 		kv_err("%s", err);
 		return e == -ENOMEM ? KV_EXIT_RUN_FAILED : KV_EXIT_USAGE;
 	}
+	kv_timing_mark("inputs resolved");
 	e = kv_launch_resolve(o->argv[0], l.path);
 	if (e) {
 		kv_err("%s: %s", o->argv[0],

@@ -17,6 +17,7 @@
 #include "bpf/loader.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "egress/egress.h"
 #include "events/events.h"
 #include "features/features.h"
@@ -123,6 +124,7 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 		return KV_EXIT_ENV;
 	}
 	json_object_put(req);
+	kv_timing_mark("daemon pinged");
 	{
 		/* only the Landlock ABI matters here: no need for the full probe */
 		int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
@@ -148,6 +150,7 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 					       kv_files_glue_json(in->files));
 		}
 	}
+	kv_timing_mark("files policy built");
 	snprintf(d.state_dir, sizeof(d.state_dir), "%s", in->state_dir);
 	l->envp = kv_run_agent_env(id, in);
 	if (!l->envp) {
@@ -178,7 +181,9 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 	}
 	json_object_put(req);
 	json_object_put(r);
+	kv_timing_mark("session ended by the daemon");
 	kv_run_session_tmp_remove(in);
 	kv_run_print_summary(id, d.state_dir, rc, &st);
+	kv_timing_mark("done");
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "bpf/loader.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "egress/egress.h"
 #include "events/events.h"
 #include "features/features.h"
@@ -205,6 +206,7 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 		return KV_EXIT_ENV;
 	}
 	f = kv_features_get();
+	kv_timing_mark("features probed");
 	if (!f->cgroup_sock_addr.ok || !f->tp_btf.ok || !f->ringbuf.ok) {
 		kv_err("this kernel cannot run KavachOS's BPF programs (egress: %s; tracing: %s) "
 		       "— see 'kavachos status'",
@@ -228,7 +230,9 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 				found, in->state_dir);
 	}
 	/* programs attached to the agents' root, the session beneath it */
+	kv_timing_mark("unfinished sessions checked");
 	e = runtime_for(agents, f, &em.rt);
+	kv_timing_mark("BPF loaded and attached");
 	if (e) {
 		kv_err("loading the BPF programs for %s failed: %s (run with -vv for libbpf's log)",
 		       agents, strerror(-e));
@@ -247,12 +251,14 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 		goto out_runtime;
 	}
 	l->landlock = kv_files_glue_landlock(in->files);
+	kv_timing_mark("files policy built");
 	em.in = in;
 	e = kv_live_start(em.rt, agents, sid, &hooks, in, l, o->argv, &em.lv, err, sizeof(err));
 	if (e) {
 		kv_err("%s", err);
 		goto out_runtime;
 	}
+	kv_timing_mark("session live");
 	if (em.dns && kv_dns_glue_start(em.dns))
 		kv_warn("dns", "stub not serving: names resolve only at session start");
 	l->resolv_conf = em.dns ? kv_dns_glue_resolv(em.dns) : NULL;
@@ -274,12 +280,14 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	if (falco_alerts[0] && (e = kv_falco_ingest_start(em.rt, falco_alerts, &fi)))
 		kv_warn("falco", "cannot read alerts from %s: %s", falco_alerts, strerror(-e));
 
+	kv_timing_mark("pins, release server, falco");
 	l->envp = kv_run_agent_env(em.lv->s.id, in);
 	if (!l->envp)
 		kv_err("out of memory");
 	else
 		rc = kv_run_supervise(l, embedded_place, &em, embedded_seal, &em, o->ask, &status);
 
+	kv_timing_mark("supervised");
 	kv_live_kill_rest(em.lv->s.cgroup);
 	falco_stop(falco);		/* it flushes its last alerts as it exits */
 	kv_falco_ingest_stop(fi, NULL); /* what Falco said is sealed before SESSION_END */
@@ -287,7 +295,9 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	em.dns = NULL;
 	kv_session_server_stop(srv);
 	snprintf(id, sizeof(id), "%s", em.lv->s.id);
+	kv_timing_mark("helpers stopped");
 	kv_live_end(em.rt, em.lv, status, &st);
+	kv_timing_mark("session ended");
 	if (pins[0])
 		kv_bpf_unpin_maps(kv_runtime_bpf(em.rt), pins);
 	kv_run_print_summary(id, in->state_dir, rc, &st);
@@ -295,5 +305,6 @@ out_runtime:
 	kv_dns_glue_stop(em.dns); /* a session that failed to start */
 	kv_runtime_stop(em.rt);
 	kv_run_session_tmp_remove(in);
+	kv_timing_mark("runtime stopped");
 	return rc;
 }

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/timing.h"
+
+static int enabled = -1; /* -1: the environment not read yet */
+static double first_ms, last_ms;
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+void kv_timing_mark(const char *what)
+{
+	double t;
+
+	if (enabled < 0) {
+		const char *v = getenv("KAVACHOS_TIMING");
+
+		enabled = v && *v && strcmp(v, "0");
+	}
+	if (!enabled)
+		return;
+	t = now_ms();
+	if (!first_ms)
+		first_ms = last_ms = t;
+	/* one write: the lines of concurrent processes do not interleave */
+	fprintf(stderr, "kavachos: timing[%d]: %8.3f ms (+%7.3f) %s\n", (int)getpid(),
+		t - first_ms, t - last_ms, what);
+	last_ms = t;
+}
