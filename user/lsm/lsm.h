@@ -150,9 +150,11 @@ struct json_object *kv_landlock_plan_json(const struct kv_landlock_plan *pl);
 int kv_landlock_apply(const struct kv_files_policy *p, int abi, char *err, size_t errlen);
 
 /* {"mechanism": "bpf-lsm"|"landlock"|"none", "limits": [...], "landlock": {...}}:
- * for `kavachos status` and the genesis receipt; pl may be NULL. */
-struct json_object *kv_files_enforcement_json(const struct kv_files_policy *p,
-					      const struct kv_features *f,
+ * for `kavachos status` and the genesis receipt. bpf_lsm: the session's rules
+ * are in the BPF-LSM maps (the lsm object loaded where the session lives),
+ * else pl (may be NULL) is the Landlock plan applied. Takes what the caller
+ * decided, not a feature probe: a daemon's client must not pay for one. */
+struct json_object *kv_files_enforcement_json(const struct kv_files_policy *p, bool bpf_lsm,
 					      const struct kv_landlock_plan *pl);
 /* The rows files, exec, process, mount_bpf, leave_cgroup and unix_sockets
  * of the honesty table for this kernel (features/report.c calls it). */

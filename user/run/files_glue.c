@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "features/features.h"
 #include "lsm/lsm.h"
 #include "run/files_glue.h"
 #include "run/inputs.h"
@@ -85,7 +84,7 @@ struct json_object *kv_files_glue_json(const struct kv_files_glue *g)
 	/* the rules themselves: evidence of what the agent was allowed */
 	json_object_object_add(o, "policy", kv_files_policy_json(g->policy));
 	json_object_object_add(o, "enforcement",
-			       kv_files_enforcement_json(g->policy, kv_features_get(), g->plan));
+			       kv_files_enforcement_json(g->policy, g->lsm, g->plan));
 	return o;
 }
 
