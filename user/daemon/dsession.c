@@ -27,6 +27,7 @@
 #include "run/privs.h"
 #include "run/launch.h"
 #include "run/live.h"
+#include "egress/resolve_cache.h"
 #include "run/release.h"
 #include "run/runtime.h"
 #include "session/cgroup.h"
@@ -43,6 +44,7 @@ struct dsess {
 
 struct kv_dsessions {
 	struct kv_runtime *rt;
+	struct kv_resolve_cache *names; /* host-name answers shared by the sessions */
 	struct kv_daemon_conf conf;
 	char agents[PATH_MAX];
 	struct dsess *s[KV_DS_MAX];
@@ -52,10 +54,18 @@ struct kv_dsessions {
 int kv_dsessions_new(struct kv_runtime *rt, const struct kv_daemon_conf *c, const char *agents,
 		     struct kv_dsessions **out)
 {
+	struct kv_resolve_cache_opts ro = { .ok_secs = c->egress_resolve_cache_secs,
+					    .fail_secs = KV_RESOLVE_CACHE_FAIL_SECS };
 	struct kv_dsessions *ds = calloc(1, sizeof(*ds));
+	int e;
 
 	if (!ds)
 		return -ENOMEM;
+	e = kv_resolve_cache_new(&ro, &ds->names);
+	if (e) {
+		free(ds);
+		return e;
+	}
 	ds->rt = rt;
 	ds->conf = *c;
 	snprintf(ds->agents, sizeof(ds->agents), "%s", agents);
@@ -71,6 +81,17 @@ void kv_dsessions_reconfigure(struct kv_dsessions *ds, const struct kv_daemon_co
 	snprintf(cg, sizeof(cg), "%s", ds->conf.cgroup);
 	ds->conf = *c;
 	snprintf(ds->conf.cgroup, sizeof(ds->conf.cgroup), "%s", cg);
+	{
+		/* answers resolved under the old settings are dropped */
+		struct kv_resolve_cache_opts ro = { .ok_secs = c->egress_resolve_cache_secs,
+						    .fail_secs = KV_RESOLVE_CACHE_FAIL_SECS };
+		struct kv_resolve_cache *rc;
+
+		if (!kv_resolve_cache_new(&ro, &rc)) {
+			kv_resolve_cache_free(ds->names);
+			ds->names = rc;
+		}
+	}
 	kv_info(FEAT, "configuration reloaded (applies to new sessions)");
 }
 
@@ -139,6 +160,7 @@ static int proc_owner(pid_t pid, pid_t *ppid, uid_t *uid)
 static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
 {
 	struct json_object *jpid, *jid, *jbin, *jargv, *jin, *r;
+	struct kv_live_hooks hooks = { .resolve = kv_resolve_cache_lookup, .resolve_arg = ds->names };
 	struct kv_launch l = { 0 };
 	struct dsess *d;
 	char err[512], **argv = NULL;
@@ -202,7 +224,7 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	l.pid = pid;
 	e = kv_live_start(ds->rt, ds->agents,
 			  json_object_object_get_ex(m, "session_id", &jid) ? json_object_get_string(jid) : NULL,
-			  NULL, &d->in, &l, argv, &d->lv, err, sizeof(err));
+			  &hooks, &d->in, &l, argv, &d->lv, err, sizeof(err));
 	free(argv);
 	if (!e) {
 		kv_timing_mark("start: session live");
@@ -393,5 +415,6 @@ void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)
 		kv_warn(FEAT, "session %s stays enforced; its receipts resume only for new sessions",
 			ds->s[i]->lv->s.id);
 	}
+	kv_resolve_cache_free(ds->names);
 	free(ds);
 }

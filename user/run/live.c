@@ -72,7 +72,8 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 	lv->em.stat_fd = kv_bpf_map_fd(b, "kv_egress_stat");
 	/* host names resolved where the policy is enforced (here, not in a
 	 * daemon's client too), addresses admitted before the agent starts */
-	e = kv_egress_policy_resolve(in->egress, NULL, NULL);
+	e = kv_egress_policy_resolve(in->egress, hooks ? hooks->resolve : NULL,
+				     hooks ? hooks->resolve_arg : NULL);
 	if (e) {
 		snprintf(err, errlen, "resolving egress host names: %s", strerror(-e));
 		goto fail;

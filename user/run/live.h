@@ -32,6 +32,10 @@ struct kv_live {
 struct kv_live_hooks {
 	int (*before_egress)(void *ctx, struct kv_live *lv, char *err, size_t errlen);
 	void *ctx;
+	/* pre-resolves the policy's host names (NULL: getaddrinfo each time;
+	 * the daemon passes its kv_resolve_cache) */
+	kv_egress_resolver resolve;
+	void *resolve_arg;
 };
 
 int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
