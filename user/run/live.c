@@ -36,7 +36,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		  size_t errlen)
 {
 	struct kv_bpf *b = kv_runtime_bpf(rt);
-	struct kv_chain_opts co = { 0 };
+	struct kv_chain_opts co = in->chain;
 	struct kv_syscall_policy sp;
 	struct kv_session pol;
 	struct kv_live *lv;
