@@ -72,6 +72,46 @@ KV_TEST(key_created_private)
 	kv_receipt_key_free(k2);
 }
 
+/* The key is remembered between chains (the daemon makes one per session),
+ * but a key file replaced under it is read again: a chain then signs with
+ * the key on disk, never a stale one. */
+KV_TEST(key_file_replaced_is_reread)
+{
+	char dir[PATH_MAX], path[PATH_MAX], other[PATH_MAX];
+	struct kv_chain_opts o = opts("s", dir, sizeof(dir));
+	struct kv_chain_opts o2 = opts("t", other, sizeof(other));
+	struct kv_receipt_key *k1 = NULL, *k2 = NULL, *k3 = NULL;
+	struct kv_chain *c;
+	char id1[KV_SHA256_HEX];
+
+	/* two state dirs, two keys */
+	if (!ASSERT_OK(kv_chain_create(&o, NULL, &c), "create s") ||
+	    !ASSERT_OK(kv_chain_close(c, NULL), "close s") ||
+	    !ASSERT_OK(kv_chain_create(&o2, NULL, &c), "create t") ||
+	    !ASSERT_OK(kv_chain_close(c, NULL), "close t"))
+		return;
+	if (!ASSERT_OK(kv_receipt_key_load_or_create(other, &k3), "load t") ||
+	    !ASSERT_OK(kv_receipt_key_load_or_create(dir, &k1), "load s"))
+		return;
+	snprintf(id1, sizeof(id1), "%s", kv_receipt_key_id(k1));
+	ASSERT_OK(kv_receipt_key_load_or_create(dir, &k2), "load s again");
+	ASSERT_STREQ(kv_receipt_key_id(k2), id1, "remembered");
+	kv_receipt_key_free(k2);
+	k2 = NULL;
+	/* t's key copied over s's: s now signs with t's key */
+	kv_store_path(path, sizeof(path), "cp -p %s/keys/receipts.ed25519 %s/keys/receipts.ed25519",
+		      other, dir);
+	ASSERT_OK(system(path), "replace the key");
+	ASSERT_OK(kv_receipt_key_load_or_create(dir, &k2), "load s after the swap");
+	if (k2 && k3) {
+		ASSERT_STREQ(kv_receipt_key_id(k2), kv_receipt_key_id(k3), "the key on disk");
+		ASSERT_FALSE(!strcmp(kv_receipt_key_id(k2), id1), "not the stale one");
+	}
+	kv_receipt_key_free(k1);
+	kv_receipt_key_free(k2);
+	kv_receipt_key_free(k3);
+}
+
 KV_TEST(refuses_bad_input)
 {
 	char dir[PATH_MAX];
