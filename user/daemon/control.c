@@ -82,28 +82,73 @@ int kv_control_connect(const char *path)
 	return fd;
 }
 
-int kv_control_send(int fd, struct json_object *msg)
+int kv_control_send_fd(int fd, struct json_object *msg, int pass_fd)
 {
 	const char *s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
-	size_t n = strlen(s);
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = (void *)s, .iov_len = strlen(s) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
 
-	if (n > KV_CONTROL_MAX_MSG)
+	if (iov.iov_len > KV_CONTROL_MAX_MSG)
 		return -EMSGSIZE;
-	return send(fd, s, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -errno;
+	if (pass_fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	return sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -errno;
 }
 
-int kv_control_recv(int fd, struct json_object **msg, char *err, size_t errlen)
+int kv_control_send(int fd, struct json_object *msg)
+{
+	return kv_control_send_fd(fd, msg, -1);
+}
+
+/* recvmsg; without passed (the daemon's side) no control buffer is given,
+ * so the kernel discards any fd a client tries to pass. */
+static ssize_t recv_one(int fd, char *buf, int *passed)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = KV_CONTROL_MAX_MSG + 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (passed) {
+		*passed = -1;
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+	}
+	do
+		n = recvmsg(fd, &m, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || !passed)
+		return n;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(passed, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+int kv_control_recv_fd(int fd, struct json_object **msg, int *passed, char *err, size_t errlen)
 {
 	char *buf = malloc(KV_CONTROL_MAX_MSG + 1);
 	enum json_tokener_error je;
 	struct json_object *o;
 	ssize_t n;
 
+	if (passed)
+		*passed = -1;
 	if (!buf)
 		return -ENOMEM;
-	do
-		n = recv(fd, buf, KV_CONTROL_MAX_MSG + 1, MSG_TRUNC);
-	while (n < 0 && errno == EINTR);
+	n = recv_one(fd, buf, passed);
 	if (n <= 0) {
 		int e = n ? -errno : -EPIPE;
 
@@ -121,27 +166,44 @@ int kv_control_recv(int fd, struct json_object **msg, char *err, size_t errlen)
 		snprintf(err, errlen, "not a JSON object%s%s", o ? "" : ": ",
 			 o ? "" : json_tokener_error_desc(je));
 		json_object_put(o);
+		if (passed && *passed >= 0) {
+			close(*passed);
+			*passed = -1;
+		}
 		return -EBADMSG;
 	}
 	*msg = o;
 	return 0;
 }
 
-int kv_control_call(int fd, struct json_object *req, struct json_object **resp, char *err,
-		    size_t errlen)
+int kv_control_recv(int fd, struct json_object **msg, char *err, size_t errlen)
+{
+	return kv_control_recv_fd(fd, msg, NULL, err, errlen);
+}
+
+int kv_control_call_fd(int fd, struct json_object *req, struct json_object **resp, int *passed,
+		       char *err, size_t errlen)
 {
 	int e = kv_control_send(fd, req);
 
+	if (passed)
+		*passed = -1;
 	if (e) {
 		snprintf(err, errlen, "sending to the daemon: %s", strerror(-e));
 		return e;
 	}
-	e = kv_control_recv(fd, resp, err, errlen);
+	e = kv_control_recv_fd(fd, resp, passed, err, errlen);
 	if (e == -EPIPE)
 		snprintf(err, errlen, "the daemon closed the connection");
 	else if (e && e != -EBADMSG)
 		snprintf(err, errlen, "reading the daemon's answer: %s", strerror(-e));
 	return e;
+}
+
+int kv_control_call(int fd, struct json_object *req, struct json_object **resp, char *err,
+		    size_t errlen)
+{
+	return kv_control_call_fd(fd, req, resp, NULL, err, errlen);
 }
 
 int kv_control_peer(int fd, struct ucred *cred)
