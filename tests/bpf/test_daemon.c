@@ -17,6 +17,7 @@
 #include "kvtest.h"
 #include "daemon/control.h"
 #include "session/cgroup.h"
+#include "daemon/agent_pid.h"
 
 struct daemon {
 	char dir[PATH_MAX], conf[PATH_MAX + 16], sock[PATH_MAX + 16], pins[128], cg[64];
@@ -85,9 +86,14 @@ static bool start(struct daemon *d)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
+	/* up once it accepts: the socket file exists a moment before listen() */
 	for (i = 0; i < 500; i++) {
-		if (!access(d->sock, F_OK))
+		int fd = kv_control_connect(d->sock);
+
+		if (fd >= 0) {
+			close(fd);
 			return true;
+		}
 		usleep(20000);
 	}
 	return false;
@@ -202,6 +208,118 @@ KV_TEST(session_for_foreign_pid_refused)
 	json_object_put(resp);
 	close(fd);
 out:
+	daemon_teardown(&d);
+}
+
+static struct json_object *pending_start(int fd, int *cgfd)
+{
+	struct json_object *req, *resp = NULL;
+	char err[256];
+
+	req = json_tokener_parse("{\"op\":\"session_start\",\"binary\":\"/bin/true\","
+				 "\"argv\":[\"true\"],\"handoff_fd\":5,\"inputs\":{\"trust_mask\":255,"
+				 "\"domain\":\"general\",\"no_default_net\":true}}");
+	if (kv_control_call_fd(fd, req, &resp, cgfd, err, sizeof(err)))
+		fprintf(stderr, "  call: %s\n", err);
+	json_object_put(req);
+	return resp;
+}
+
+/* A session made before its agent: the client gets the cgroup to spawn
+ * into and the compiled filter; if it goes away without naming its agent,
+ * the session ends and what it spawned there is killed. */
+KV_TEST(pending_session_ends_with_its_client)
+{
+	struct json_object *resp = NULL, *v;
+	char root[PATH_MAX], cg[PATH_MAX] = "", out[4096];
+	struct daemon d;
+	int fd = -1, cgfd = -1, status = 0, i;
+	bool placed = false;
+	pid_t child = -1;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up") || !ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root"))
+		goto out;
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto out;
+	resp = pending_start(fd, &cgfd);
+	if (!ASSERT_OK_PTR(resp, "answer") ||
+	    !ASSERT_TRUE(json_object_object_get_ex(resp, "ok", &v) && json_object_get_boolean(v), "ok"))
+		goto out;
+	ASSERT_TRUE(json_object_object_get_ex(resp, "seccomp", NULL), "filter compiled by the daemon");
+	if (json_object_object_get_ex(resp, "cgroup", &v))
+		snprintf(cg, sizeof(cg), "%s", json_object_get_string(v));
+	if (!ASSERT_GE(cgfd, 0, "cgroup fd passed"))
+		goto out;
+	child = kv_cgroup_fork_into(cgfd, &placed);
+	if (child == 0) {
+		close(fd); /* the connection is the client's alone */
+		pause();
+		_exit(0);
+	}
+	ASSERT_TRUE(placed, "born in the session (root, one thread)");
+	ASSERT_TRUE(kv_proc_in_cgroup(child, root, cg), "in the session cgroup");
+	/* the client goes away without session_pid */
+	close(fd);
+	fd = -1;
+	for (i = 0; i < 200 && !access(cg, F_OK); i++)
+		usleep(20000);
+	ASSERT_LT(i, 200, "session cgroup removed");
+	ASSERT_EQ(waitpid(child, &status, 0), child, "reaped");
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "killed with the session");
+	child = -1;
+	ASSERT_EQ(kv_sh(out, sizeof(out), "grep -h SESSION_END %s/sessions/ks-*.jsonl", d.state), 0,
+		  "ended");
+	ASSERT_HAS_SUBSTR(out, "agent never started", "why");
+out:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (cgfd >= 0)
+		close(cgfd);
+	json_object_put(resp);
+	daemon_teardown(&d);
+}
+
+/* session_pid names the agent: only the caller's own child. */
+KV_TEST(session_pid_foreign_refused)
+{
+	struct json_object *resp = NULL, *req, *r2 = NULL, *v = NULL;
+	char err[256], msg[256];
+	struct daemon d;
+	int fd = -1, cgfd = -1;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto out;
+	resp = pending_start(fd, &cgfd);
+	if (!ASSERT_OK_PTR(resp, "answer") || !json_object_object_get_ex(resp, "session_id", &v))
+		goto out;
+	snprintf(msg, sizeof(msg), "{\"op\":\"session_pid\",\"pid\":1,\"session_id\":\"%s\"}",
+		 json_object_get_string(v));
+	req = json_tokener_parse(msg);
+	ASSERT_OK(kv_control_call(fd, req, &r2, err, sizeof(err)), "call");
+	json_object_put(req);
+	v = NULL;
+	if (r2)
+		json_object_object_get_ex(r2, "error", &v);
+	ASSERT_HAS_SUBSTR(v ? json_object_get_string(v) : NULL, "not a child of the caller", "why");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cgfd >= 0)
+		close(cgfd);
+	json_object_put(resp);
+	json_object_put(r2);
 	daemon_teardown(&d);
 }
 

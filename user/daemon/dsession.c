@@ -1,7 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Control requests (one JSON object each, answered with {"ok": ...}):
  *   {"op":"ping"}
- *   {"op":"session_start","pid":N,"session_id":S,"binary":B,"argv":[..],"inputs":{..}}
+ *   {"op":"session_start","session_id":S,"binary":B,"argv":[..],"inputs":{..},
+ *    "handoff_fd":N}
+ *       the session is made before its agent exists: the answer carries the
+ *       session cgroup's directory (SCM_RIGHTS) for the client to spawn the
+ *       agent into, and the compiled seccomp filter for its handoff fd; the
+ *       session waits for session_pid (its client's connection closing, or
+ *       KV_DS_PENDING_SECS, ends it)
+ *   {"op":"session_pid","session_id":S,"pid":N}
+ *       the agent: moved into the session unless it was born there
+ *   {"op":"session_start","pid":N,...}  the same with an existing agent
  *       pid must be a child of the caller with the caller's uid: nobody
  *       registers a session for a process that is not their own
  *   {"op":"session_end","session_id":S,"status":wait-status}
@@ -31,22 +40,33 @@
 #include "run/release.h"
 #include "run/runtime.h"
 #include "session/cgroup.h"
+#include "seccomp/seccomp.h"
+#include "daemon/agent_pid.h"
+#include <fcntl.h>
+#include <time.h>
 
 #define FEAT "daemon"
 #define KV_DS_MAX 1024
+#define KV_DS_PENDING_SECS 60 /* a session without its agent after this long ends */
 
 struct dsess {
 	struct kv_live *lv;
 	struct kv_run_inputs in;
 	uid_t owner;
 	int status; /* wait status reported by the client, -1 unknown */
+	/* made before its agent: waits for session_pid from client_fd */
+	bool pending;
+	int client_fd;
+	time_t since;
 };
 
 struct kv_dsessions {
 	struct kv_runtime *rt;
 	struct kv_resolve_cache *names; /* host-name answers shared by the sessions */
+	struct kv_seccomp_cache *filters; /* compiled filters handed to clients */
 	struct kv_daemon_conf conf;
 	char agents[PATH_MAX];
+	char root[PATH_MAX]; /* the cgroup2 mount */
 	struct dsess *s[KV_DS_MAX];
 	int n;
 };
@@ -62,7 +82,11 @@ int kv_dsessions_new(struct kv_runtime *rt, const struct kv_daemon_conf *c, cons
 	if (!ds)
 		return -ENOMEM;
 	e = kv_resolve_cache_new(&ro, &ds->names);
+	e = e ?: kv_seccomp_cache_new(&ds->filters);
+	e = e ?: kv_cgroup2_root(ds->root, sizeof(ds->root));
 	if (e) {
+		kv_resolve_cache_free(ds->names);
+		kv_seccomp_cache_free(ds->filters);
 		free(ds);
 		return e;
 	}
@@ -131,56 +155,57 @@ static int reply_err(int fd, const char *fmt, ...)
 	return reply(fd, r);
 }
 
-/* The pid's parent and real uid, from /proc. */
-static int proc_owner(pid_t pid, pid_t *ppid, uid_t *uid)
+/* Nobody registers a process that is not their own child. */
+static bool agent_ok(int pid, const struct ucred *cr)
 {
-	char path[64], line[256];
-	int found = 0;
-	FILE *f;
+	pid_t ppid = 0;
+	uid_t uid = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned a;
-
-		if (sscanf(line, "PPid: %u", &a) == 1) {
-			*ppid = (pid_t)a;
-			found |= 1;
-		} else if (sscanf(line, "Uid: %u", &a) == 1) {
-			*uid = (uid_t)a;
-			found |= 2;
-		}
-	}
-	fclose(f);
-	return found == 3 ? 0 : -EIO;
+	return pid > 0 && !kv_proc_owner(pid, &ppid, &uid) && ppid == cr->pid && uid == cr->uid;
 }
+
+/* Into the session's cgroup, unless the client spawned it there (a move
+ * waits for an RCU grace period: see kv_cgroup_move). */
+static int place(struct kv_dsessions *ds, struct dsess *d, int pid, char *err, size_t errlen)
+{
+	int e;
+
+	if (kv_proc_in_cgroup(pid, ds->root, d->lv->s.cgroup))
+		return 0;
+	e = kv_cgroup_move(d->lv->s.cgroup, pid);
+	kv_timing_mark("start: agent moved");
+	if (e)
+		snprintf(err, errlen, "moving pid %d into %s: %s", pid, d->lv->s.cgroup,
+			 strerror(-e));
+	return e;
+}
+
+static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *cr,
+			   struct json_object *m, int *idx);
 
 static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
 {
-	struct json_object *jpid, *jid, *jbin, *jargv, *jin, *r;
+	struct json_object *jpid = NULL, *jid, *jbin, *jargv, *jin, *jh, *r;
 	struct kv_live_hooks hooks = { .resolve = kv_resolve_cache_lookup, .resolve_arg = ds->names };
 	struct kv_launch l = { 0 };
 	struct dsess *d;
 	char err[512], **argv = NULL;
-	pid_t ppid = 0;
-	uid_t uid = 0;
+	bool pending;
 	size_t i, n;
-	int e, pid;
+	int e, pid = 0, cgfd = -1;
 
 	if (ds->n >= KV_DS_MAX)
 		return reply_err(fd, "too many live sessions (%d)", KV_DS_MAX);
-	if (!json_object_object_get_ex(m, "pid", &jpid) || !json_object_object_get_ex(m, "binary", &jbin) ||
+	if (!json_object_object_get_ex(m, "binary", &jbin) ||
 	    !json_object_object_get_ex(m, "argv", &jargv) || !json_object_object_get_ex(m, "inputs", &jin) ||
 	    !json_object_is_type(jargv, json_type_array))
-		return reply_err(fd, "session_start needs pid, binary, argv and inputs");
+		return reply_err(fd, "session_start needs binary, argv and inputs");
 	/* the daemon reads files as root: it must not open a path a client names */
 	if (json_object_object_get_ex(jin, "seccomp_profile", NULL))
 		return reply_err(fd, "--seccomp-profile is not taken through the daemon "
 				 "(run as root with --no-daemon)");
-	pid = json_object_get_int(jpid);
-	if (pid <= 0 || proc_owner(pid, &ppid, &uid) || ppid != cr->pid || uid != cr->uid)
+	pending = !json_object_object_get_ex(m, "pid", &jpid);
+	if (!pending && (pid = json_object_get_int(jpid), !agent_ok(pid, cr)))
 		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)", pid,
 				 (int)cr->pid, (unsigned)cr->uid);
 	d = calloc(1, sizeof(*d));
@@ -226,29 +251,80 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 			  json_object_object_get_ex(m, "session_id", &jid) ? json_object_get_string(jid) : NULL,
 			  &hooks, &d->in, &l, argv, &d->lv, err, sizeof(err));
 	free(argv);
-	if (!e) {
-		kv_timing_mark("start: session live");
-		e = kv_cgroup_move(d->lv->s.cgroup, pid);
-		kv_timing_mark("start: agent moved");
-		if (e) {
-			snprintf(err, sizeof(err), "moving pid %d into %s: %s", pid, d->lv->s.cgroup,
-				 strerror(-e));
-			kv_live_end(ds->rt, d->lv, -1, NULL);
-		}
+	kv_timing_mark("start: session live");
+	if (!e && !pending)
+		e = place(ds, d, pid, err, sizeof(err));
+	/* the directory the client spawns its agent into (O_PATH is enough) */
+	if (!e && pending && (cgfd = open(d->lv->s.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		e = -errno;
+		snprintf(err, sizeof(err), "opening %s: %s", d->lv->s.cgroup, strerror(-e));
 	}
 	if (e) {
+		if (d->lv)
+			kv_live_end(ds->rt, d->lv, -1, NULL);
 		kv_run_inputs_free(&d->in);
 		free(d);
 		return reply_err(fd, "%s", err);
 	}
+	d->pending = pending;
+	d->client_fd = fd;
+	d->since = time(NULL);
 	ds->s[ds->n++] = d;
-	kv_info(FEAT, "session %s for uid %u: pid %d in %s", d->lv->s.id, (unsigned)cr->uid, pid,
-		d->lv->s.cgroup);
+	if (pending)
+		kv_info(FEAT, "session %s for uid %u in %s, waiting for its agent", d->lv->s.id,
+			(unsigned)cr->uid, d->lv->s.cgroup);
+	else
+		kv_info(FEAT, "session %s for uid %u: pid %d in %s", d->lv->s.id,
+			(unsigned)cr->uid, pid, d->lv->s.cgroup);
 	r = json_object_new_object();
 	json_object_object_add(r, "ok", json_object_new_boolean(true));
 	json_object_object_add(r, "session_id", json_object_new_string(d->lv->s.id));
 	json_object_object_add(r, "cgroup", json_object_new_string(d->lv->s.cgroup));
 	json_object_object_add(r, "state_dir", json_object_new_string(d->in.state_dir));
+	/* the filter its profile compiles to, for the fd the child hands its
+	 * listener over; without it (a failed compile) the client compiles */
+	if (json_object_object_get_ex(m, "handoff_fd", &jh) && json_object_is_type(jh, json_type_int) &&
+	    json_object_get_int(jh) >= 0 && json_object_get_int(jh) < 65536) {
+		struct kv_seccomp_prog *prog = NULL;
+
+		if (!kv_seccomp_cache_prepare(ds->filters, d->in.profile, json_object_get_int(jh),
+					      &prog))
+			json_object_object_add(r, "seccomp", kv_seccomp_prog_json(prog));
+		kv_seccomp_prog_free(prog);
+		kv_timing_mark("start: seccomp filter");
+	}
+	e = kv_control_send_fd(fd, r, cgfd);
+	json_object_put(r);
+	if (cgfd >= 0)
+		close(cgfd);
+	return e;
+}
+
+/* The agent the client started for a pending session. */
+static int op_pid(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
+{
+	struct json_object *jpid, *r;
+	struct dsess *d = owned(ds, fd, cr, m, NULL);
+	char err[512];
+	int pid, e;
+
+	if (!d)
+		return 0;
+	if (!d->pending)
+		return reply_err(fd, "session %s has its agent already", d->lv->s.id);
+	if (!json_object_object_get_ex(m, "pid", &jpid) || !json_object_is_type(jpid, json_type_int))
+		return reply_err(fd, "session_pid needs pid");
+	pid = json_object_get_int(jpid);
+	if (!agent_ok(pid, cr))
+		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)", pid,
+				 (int)cr->pid, (unsigned)cr->uid);
+	e = place(ds, d, pid, err, sizeof(err));
+	if (e)
+		return reply_err(fd, "%s", err);
+	d->pending = false;
+	kv_info(FEAT, "session %s: pid %d", d->lv->s.id, pid);
+	r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(true));
 	return reply(fd, r);
 }
 
@@ -372,6 +448,8 @@ int kv_dsessions_serve(struct kv_dsessions *ds, int fd)
 		e = reply(fd, r);
 	} else if (!strcmp(o, "session_start")) {
 		e = op_start(ds, fd, &cr, m);
+	} else if (!strcmp(o, "session_pid")) {
+		e = op_pid(ds, fd, &cr, m);
 	} else if (!strcmp(o, "session_end")) {
 		e = op_end(ds, fd, &cr, m);
 	} else if (!strcmp(o, "notify_decision")) {
@@ -391,11 +469,29 @@ int kv_dsessions_serve(struct kv_dsessions *ds, int fd)
 
 void kv_dsessions_reap(struct kv_dsessions *ds)
 {
+	time_t now = time(NULL);
 	int i;
 
-	/* a session ends when its last process exits */
+	/* a session ends when its last process exits; one still waiting for
+	 * its agent is not empty yet, unless its client forgot it */
+	for (i = 0; i < ds->n; i++) {
+		struct dsess *d = ds->s[i];
+
+		if (d->pending ? now - d->since > KV_DS_PENDING_SECS
+			       : kv_cgroup_populated(d->lv->s.cgroup) == 0) {
+			end_at(ds, i, NULL);
+			i--;
+		}
+	}
+}
+
+void kv_dsessions_client_gone(struct kv_dsessions *ds, int fd)
+{
+	int i;
+
+	/* its agent never reported: ended, whatever was spawned in it killed */
 	for (i = 0; i < ds->n; i++)
-		if (kv_cgroup_populated(ds->s[i]->lv->s.cgroup) == 0) {
+		if (ds->s[i]->pending && ds->s[i]->client_fd == fd) {
 			end_at(ds, i, NULL);
 			i--;
 		}
@@ -416,5 +512,6 @@ void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)
 			ds->s[i]->lv->s.id);
 	}
 	kv_resolve_cache_free(ds->names);
+	kv_seccomp_cache_free(ds->filters);
 	free(ds);
 }

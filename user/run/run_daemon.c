@@ -37,6 +37,7 @@
 #include "run/runtime.h"
 #include "session/cgroup.h"
 #include "session/session.h"
+#include "seccomp/seccomp.h"
 
 #include "run/run_int.h"
 
@@ -53,36 +54,80 @@ struct daemon_ctx {
 	char state_dir[PATH_MAX];
 };
 
-static int daemon_place(void *ctx, pid_t pid, char *err, size_t errlen)
+static int refused(struct json_object *r, const char *what, char *err, size_t errlen)
 {
-	struct daemon_ctx *d = ctx;
+	struct json_object *v;
+
+	if (json_object_object_get_ex(r, "ok", &v) && json_object_get_boolean(v))
+		return 0;
+	snprintf(err, errlen, "kavachos-load refused %s: %s", what,
+		 json_object_object_get_ex(r, "error", &v) ? json_object_get_string(v) : "?");
+	return -EPERM;
+}
+
+/* The session, before its agent: the daemon seals the genesis, and hands
+ * back the cgroup to spawn the agent into and the compiled filter. */
+static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
+				struct kv_seccomp_prog **prog, char *err, size_t errlen)
+{
 	struct json_object *req = json_object_new_object(), *a = json_object_new_array(), *r = NULL,
 			   *v;
-	int i, e;
+	struct ucred peer;
+	int i, e, cgfd = -1;
 
 	json_object_object_add(req, "op", json_object_new_string("session_start"));
-	json_object_object_add(req, "pid", json_object_new_int(pid));
 	json_object_object_add(req, "session_id", json_object_new_string(d->id));
-	json_object_object_add(req, "binary", json_object_new_string(d->l->path));
+	json_object_object_add(req, "binary", json_object_new_string(l->path));
 	for (i = 0; d->argv[i]; i++)
 		json_object_array_add(a, json_object_new_string(d->argv[i]));
 	json_object_object_add(req, "argv", a);
 	json_object_object_add(req, "inputs", json_object_get(d->in->json));
-	e = kv_control_call(d->fd, req, &r, err, errlen);
+	json_object_object_add(req, "handoff_fd", json_object_new_int(l->handoff_fd));
+	e = kv_control_call_fd(d->fd, req, &r, &cgfd, err, errlen);
 	json_object_put(req);
 	if (e)
 		return e;
-	if (!json_object_object_get_ex(r, "ok", &v) || !json_object_get_boolean(v)) {
-		snprintf(err, errlen, "kavachos-load refused the session: %s",
-			 json_object_object_get_ex(r, "error", &v) ? json_object_get_string(v)
-								   : "?");
+	e = refused(r, "the session", err, errlen);
+	if (e) {
+		if (cgfd >= 0)
+			close(cgfd);
 		json_object_put(r);
-		return -EPERM;
+		return e;
 	}
 	if (json_object_object_get_ex(r, "state_dir", &v))
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", json_object_get_string(v));
+	l->cgroup_fd = cgfd;
+	/* a filter is taken from root only, and only the one our own profile
+	 * compiles to (same inputs, same libseccomp); else we compile */
+	if (json_object_object_get_ex(r, "seccomp", &v) && !kv_control_peer(d->fd, &peer) &&
+	    peer.uid == 0) {
+		e = kv_seccomp_prog_from_json(v, l->profile, l->handoff_fd, prog);
+		if (e)
+			kv_debug(FEAT, "compiling the filter here: the daemon's %s",
+				 e == -EKEYREJECTED ? "was compiled from other inputs" : "is malformed");
+		l->seccomp = *prog;
+	}
 	json_object_put(r);
 	return 0;
+}
+
+/* The agent the daemon's session waits for (moved by the daemon unless it
+ * was born in the session's cgroup). */
+static int daemon_place(void *ctx, pid_t pid, char *err, size_t errlen)
+{
+	struct daemon_ctx *d = ctx;
+	struct json_object *req = json_object_new_object(), *r = NULL;
+	int e;
+
+	json_object_object_add(req, "op", json_object_new_string("session_pid"));
+	json_object_object_add(req, "session_id", json_object_new_string(d->id));
+	json_object_object_add(req, "pid", json_object_new_int(pid));
+	e = kv_control_call(d->fd, req, &r, err, errlen);
+	json_object_put(req);
+	if (!e)
+		e = refused(r, "the agent", err, errlen);
+	json_object_put(r);
+	return e;
 }
 
 static void daemon_seal(void *ctx, struct json_object *fields)
@@ -158,7 +203,30 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 		return rc;
 	}
 	kv_debug(FEAT, "session %s through kavachos-load", id);
-	rc = kv_run_supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
+	{
+		struct kv_seccomp_prog *prog = NULL;
+		char serr[512];
+		int e = kv_launch_prepare(l);
+
+		if (e) {
+			kv_err("cannot start the agent: %s", strerror(-e));
+			return rc;
+		}
+		kv_timing_mark("launch prepared");
+		e = daemon_session_start(&d, l, &prog, serr, sizeof(serr));
+		kv_timing_mark("session started by the daemon");
+		if (e) {
+			kv_err("%s", serr);
+			kv_run_session_tmp_remove(in);
+			return rc;
+		}
+		rc = kv_run_supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
+		if (l->cgroup_fd >= 0)
+			close(l->cgroup_fd);
+		l->cgroup_fd = -1;
+		l->seccomp = NULL;
+		kv_seccomp_prog_free(prog);
+	}
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("session_end"));
 	json_object_object_add(req, "session_id", json_object_new_string(id));
