@@ -73,6 +73,13 @@ void kv_seccomp_cache_free(struct kv_seccomp_cache *c);
 struct sock_filter *kv_seccomp_cache_peek(struct kv_seccomp_cache *c, const struct kv_profile *p,
 					  int handoff_sock, size_t *n);
 
+/* ---- the kernel's seccomp action cache (action_cache.c) ----
+ * Whether the kernel will let syscall nr (x86_64) through this filter, or
+ * this prepared pair, without running it: its own emulation at attach time,
+ * reproduced. */
+bool kv_seccomp_const_allow(const struct sock_filter *f, size_t n, uint32_t arch, int nr);
+bool kv_seccomp_prog_cached(const struct kv_seccomp_prog *prog, int nr);
+
 /* ---- a compiled filter over the control socket (prog_json.c) ----
  * {"key": hex, "main": hex, "guard": hex, "flags": n, "notify": bool} */
 struct json_object *kv_seccomp_prog_json(const struct kv_seccomp_prog *prog);
