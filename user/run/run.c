@@ -227,7 +227,7 @@ out:
 int kv_run(const struct kv_run_opts *o)
 {
 	struct kv_run_inputs in;
-	struct kv_launch l = { .cgroup_fd = -1 };
+	struct kv_launch l = { .cgroup_fd = -1, .landlock_fd = -1 };
 	char err[512];
 	int rc, e, fd = -1;
 

@@ -37,6 +37,7 @@
 #include "run/runtime.h"
 #include "session/cgroup.h"
 #include "session/session.h"
+#include "lsm/lsm.h"
 #include "seccomp/seccomp.h"
 
 #include "run/run_int.h"
@@ -83,8 +84,27 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 	json_object_object_add(req, "argv", a);
 	json_object_object_add(req, "inputs", json_object_get(d->in->json));
 	json_object_object_add(req, "handoff_fd", json_object_new_int(l->handoff_fd));
-	e = kv_control_call_fd(d->fd, req, &r, &cgfd, err, errlen);
+	e = kv_control_send(d->fd, req);
 	json_object_put(req);
+	if (e) {
+		snprintf(err, errlen, "sending to the daemon: %s", strerror(-e));
+		return e;
+	}
+	/* while the daemon seals the genesis (a disk flush): our Landlock
+	 * ruleset, so the child only has to restrict itself with it */
+	if (l->landlock) {
+		char lerr[256];
+
+		l->landlock_fd = kv_landlock_ruleset_create(l->landlock, lerr, sizeof(lerr));
+		if (l->landlock_fd < 0)
+			kv_debug(FEAT, "the child builds its ruleset itself: %s", lerr);
+	}
+	kv_timing_mark("landlock ruleset built");
+	e = kv_control_recv_fd(d->fd, &r, &cgfd, err, errlen);
+	if (e == -EPIPE)
+		snprintf(err, errlen, "the daemon closed the connection");
+	else if (e && e != -EBADMSG)
+		snprintf(err, errlen, "reading the daemon's answer: %s", strerror(-e));
 	if (e)
 		return e;
 	e = refused(r, "the session", err, errlen);
@@ -223,7 +243,9 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 		rc = kv_run_supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
 		if (l->cgroup_fd >= 0)
 			close(l->cgroup_fd);
-		l->cgroup_fd = -1;
+		if (l->landlock_fd >= 0)
+			close(l->landlock_fd);
+		l->cgroup_fd = l->landlock_fd = -1;
 		l->seccomp = NULL;
 		kv_seccomp_prog_free(prog);
 	}
