@@ -9,7 +9,9 @@
  *       session waits for session_pid (its client's connection closing, or
  *       KV_DS_PENDING_SECS, ends it)
  *   {"op":"session_pid","session_id":S,"pid":N}
- *       the agent: moved into the session unless it was born there
+ *       the agent, when it was not born in the session's cgroup (the
+ *       client could not spawn it there): moved in. One born there needs
+ *       no message: the session is live once its cgroup is populated
  *   {"op":"session_start","pid":N,...}  the same with an existing agent
  *       pid must be a child of the caller with the caller's uid: nobody
  *       registers a session for a process that is not their own
@@ -346,15 +348,28 @@ static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *
 	return d;
 }
 
-static void end_at(struct kv_dsessions *ds, int i, struct kv_session_state *st)
+/* Seals SESSION_END (durable on return) and takes the session off the list;
+ * end_release then removes its maps and cgroup. */
+static struct dsess *end_seal(struct kv_dsessions *ds, int i, struct kv_session_state *st)
 {
 	struct dsess *d = ds->s[i];
 
 	kv_info(FEAT, "session %s ended", d->lv->s.id);
-	kv_live_end(ds->rt, d->lv, d->status, st);
+	kv_live_seal_end(ds->rt, d->lv, d->status, st);
+	ds->s[i] = ds->s[--ds->n];
+	return d;
+}
+
+static void end_release(struct kv_dsessions *ds, struct dsess *d)
+{
+	kv_live_release(ds->rt, d->lv);
 	kv_run_inputs_free(&d->in);
 	free(d);
-	ds->s[i] = ds->s[--ds->n];
+}
+
+static void end_at(struct kv_dsessions *ds, int i, struct kv_session_state *st)
+{
+	end_release(ds, end_seal(ds, i, st));
 }
 
 static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
@@ -369,7 +384,7 @@ static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struc
 		return 0;
 	if (json_object_object_get_ex(m, "status", &js))
 		d->status = json_object_get_int(js);
-	end_at(ds, i, &st);
+	d = end_seal(ds, i, &st);
 	r = json_object_new_object();
 	json_object_object_add(r, "ok", json_object_new_boolean(true));
 	c = json_object_new_object();
@@ -377,7 +392,10 @@ static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struc
 		json_object_object_add(c, kv_class_name(k), json_object_new_uint64(st.counts[k]));
 	json_object_object_add(r, "kernel_counts", c);
 	json_object_object_add(r, "gate", json_object_new_string(kv_gate_name(st.gate)));
-	return reply(fd, r);
+	/* the client has its answer (the end is durable): the clean-up is ours */
+	k = reply(fd, r);
+	end_release(ds, d);
+	return k;
 }
 
 static int op_notify(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
@@ -477,8 +495,12 @@ void kv_dsessions_reap(struct kv_dsessions *ds)
 	for (i = 0; i < ds->n; i++) {
 		struct dsess *d = ds->s[i];
 
-		if (d->pending ? now - d->since > KV_DS_PENDING_SECS
-			       : kv_cgroup_populated(d->lv->s.cgroup) == 0) {
+		int populated = kv_cgroup_populated(d->lv->s.cgroup);
+
+		/* an agent born in the cgroup is there without session_pid */
+		if (d->pending && populated > 0)
+			d->pending = false;
+		if (d->pending ? now - d->since > KV_DS_PENDING_SECS : populated == 0) {
 			end_at(ds, i, NULL);
 			i--;
 		}

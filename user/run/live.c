@@ -169,6 +169,13 @@ static void seal_lost(struct kv_chain *c, uint64_t n, const char *reason)
 void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		 struct kv_session_state *st_out)
 {
+	kv_live_seal_end(rt, lv, status, st_out);
+	kv_live_release(rt, lv);
+}
+
+void kv_live_seal_end(struct kv_runtime *rt, struct kv_live *lv, int status,
+		      struct kv_session_state *st_out)
+{
 	struct kv_bpf *b = kv_runtime_bpf(rt);
 	struct kv_session_state st;
 	bool have_st;
@@ -189,17 +196,24 @@ void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		seal_lost(lv->chain, st.events_suppressed, "rate_limited");
 	kv_timing_mark("end: drained, counters read");
 	e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
+	lv->chain = NULL;
 	if (e)
 		kv_warn("receipts", "sealing the end of session %s failed: %s", lv->s.id,
 			strerror(-e));
 	kv_timing_mark("end: SESSION_END sealed");
+	if (st_out)
+		*st_out = st;
+}
+
+void kv_live_release(struct kv_runtime *rt, struct kv_live *lv)
+{
+	struct kv_bpf *b = kv_runtime_bpf(rt);
+
 	kv_session_maps_unregister(b, lv->s.cgid);
 	kv_egress_remove(&lv->em, lv->s.cgid);
 	kv_files_glue_remove(lv->files, b, lv->s.cgid);
 	if (kv_cgroup_remove(lv->s.cgroup))
 		kv_warn("session", "could not remove %s", lv->s.cgroup);
 	kv_timing_mark("end: maps and cgroup removed");
-	if (st_out)
-		*st_out = st;
 	free(lv);
 }

@@ -48,6 +48,12 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
  * not NULL (zeroed if the counters could not be read). Frees lv. */
 void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		 struct kv_session_state *st_out);
+/* kv_live_end in two steps, so the daemon can answer its client between
+ * them: the first seals SESSION_END (durable on return), the second removes
+ * the map entries and the cgroup and frees lv. */
+void kv_live_seal_end(struct kv_runtime *rt, struct kv_live *lv, int status,
+		      struct kv_session_state *st_out);
+void kv_live_release(struct kv_runtime *rt, struct kv_live *lv);
 /* The session ends with its agent: what it left running is killed. */
 void kv_live_kill_rest(const char *cgroup);
 #endif

@@ -131,14 +131,18 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 	return 0;
 }
 
-/* The agent the daemon's session waits for (moved by the daemon unless it
- * was born in the session's cgroup). */
+/* The agent the daemon's session waits for: born in the session's cgroup,
+ * there is nothing to do (the daemon sees the cgroup populated); else the
+ * daemon moves it. */
 static int daemon_place(void *ctx, pid_t pid, char *err, size_t errlen)
 {
 	struct daemon_ctx *d = ctx;
-	struct json_object *req = json_object_new_object(), *r = NULL;
+	struct json_object *req, *r = NULL;
 	int e;
 
+	if (d->l->in_cgroup)
+		return 0;
+	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("session_pid"));
 	json_object_object_add(req, "session_id", json_object_new_string(d->id));
 	json_object_object_add(req, "pid", json_object_new_int(pid));
