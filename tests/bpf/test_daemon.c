@@ -226,20 +226,18 @@ static struct json_object *pending_start(int fd, int *cgfd)
 }
 
 /* A session made before its agent: the client gets the cgroup to spawn
- * into and the compiled filter; if it goes away without naming its agent,
- * the session ends and what it spawned there is killed. */
+ * into and the compiled filter; if it goes away before its agent exists,
+ * the session ends (sealed, cgroup removed). */
 KV_TEST(pending_session_ends_with_its_client)
 {
 	struct json_object *resp = NULL, *v;
-	char root[PATH_MAX], cg[PATH_MAX] = "", out[4096];
+	char cg[PATH_MAX] = "", out[4096];
 	struct daemon d;
-	int fd = -1, cgfd = -1, status = 0, i;
-	bool placed = false;
-	pid_t child = -1;
+	int fd = -1, cgfd = -1, i;
 
 	if (!daemon_setup(&d))
 		return;
-	if (!ASSERT_TRUE(start(&d), "daemon_up") || !ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root"))
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
 		goto out;
 	fd = kv_control_connect(d.sock);
 	if (!ASSERT_GE(fd, 0, "connect"))
@@ -249,30 +247,76 @@ KV_TEST(pending_session_ends_with_its_client)
 	    !ASSERT_TRUE(json_object_object_get_ex(resp, "ok", &v) && json_object_get_boolean(v), "ok"))
 		goto out;
 	ASSERT_TRUE(json_object_object_get_ex(resp, "seccomp", NULL), "filter compiled by the daemon");
+	ASSERT_GE(cgfd, 0, "cgroup fd passed");
 	if (json_object_object_get_ex(resp, "cgroup", &v))
 		snprintf(cg, sizeof(cg), "%s", json_object_get_string(v));
-	if (!ASSERT_GE(cgfd, 0, "cgroup fd passed"))
-		goto out;
-	child = kv_cgroup_fork_into(cgfd, &placed);
-	if (child == 0) {
-		close(fd); /* the connection is the client's alone */
-		pause();
-		_exit(0);
-	}
-	ASSERT_TRUE(placed, "born in the session (root, one thread)");
-	ASSERT_TRUE(kv_proc_in_cgroup(child, root, cg), "in the session cgroup");
-	/* the client goes away without session_pid */
 	close(fd);
 	fd = -1;
 	for (i = 0; i < 200 && !access(cg, F_OK); i++)
 		usleep(20000);
 	ASSERT_LT(i, 200, "session cgroup removed");
-	ASSERT_EQ(waitpid(child, &status, 0), child, "reaped");
-	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "killed with the session");
-	child = -1;
 	ASSERT_EQ(kv_sh(out, sizeof(out), "grep -h SESSION_END %s/sessions/ks-*.jsonl", d.state), 0,
 		  "ended");
 	ASSERT_HAS_SUBSTR(out, "agent never started", "why");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cgfd >= 0)
+		close(cgfd);
+	json_object_put(resp);
+	daemon_teardown(&d);
+}
+
+/* An agent born in the session's cgroup (root: clone3 CLONE_INTO_CGROUP)
+ * needs no session_pid: the session is live once its cgroup is populated,
+ * outlives its client like any session, and ends when the agent exits. */
+KV_TEST(agent_born_in_its_session)
+{
+	struct json_object *resp = NULL, *v;
+	char root[PATH_MAX], cg[PATH_MAX] = "", out[4096];
+	struct daemon d;
+	int fd = -1, cgfd = -1, go[2] = { -1, -1 }, i;
+	bool placed = false;
+	pid_t child = -1;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up") || !ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root") ||
+	    !ASSERT_OK(pipe(go), "pipe"))
+		goto out;
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto out;
+	resp = pending_start(fd, &cgfd);
+	if (!ASSERT_OK_PTR(resp, "answer") || !ASSERT_GE(cgfd, 0, "cgroup fd"))
+		goto out;
+	if (json_object_object_get_ex(resp, "cgroup", &v))
+		snprintf(cg, sizeof(cg), "%s", json_object_get_string(v));
+	child = kv_cgroup_fork_into(cgfd, &placed);
+	if (child == 0) {
+		char c;
+
+		close(fd); /* the connection is the client's alone */
+		close(go[1]);
+		_exit(read(go[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(go[0]);
+	go[0] = -1;
+	ASSERT_TRUE(placed, "born in the session (root, one thread)");
+	ASSERT_TRUE(kv_proc_in_cgroup(child, root, cg), "in the session cgroup");
+	usleep(600000); /* the daemon's reaper (every 200 ms) has seen it */
+	close(fd);
+	fd = -1;
+	usleep(300000);
+	ASSERT_OK(access(cg, F_OK), "still live without its client");
+	ASSERT_EQ(write(go[1], "g", 1), 1, "release the agent");
+	waitpid(child, NULL, 0);
+	child = -1;
+	for (i = 0; i < 200 && !access(cg, F_OK); i++)
+		usleep(20000);
+	ASSERT_LT(i, 200, "ended with its agent");
+	ASSERT_EQ(kv_sh(out, sizeof(out), "grep -h SESSION_END %s/sessions/ks-*.jsonl", d.state), 0,
+		  "sealed");
 out:
 	if (child > 0) {
 		kill(child, SIGKILL);
@@ -282,6 +326,10 @@ out:
 		close(fd);
 	if (cgfd >= 0)
 		close(cgfd);
+	if (go[0] >= 0)
+		close(go[0]);
+	if (go[1] >= 0)
+		close(go[1]);
 	json_object_put(resp);
 	daemon_teardown(&d);
 }
