@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,16 @@
 
 static int enabled = -1; /* -1: the environment not read yet */
 static double first_ms, last_ms;
+
+static bool on(void)
+{
+	if (enabled < 0) {
+		const char *v = getenv("KAVACHOS_TIMING");
+
+		enabled = v && *v && strcmp(v, "0");
+	}
+	return enabled;
+}
 
 static double now_ms(void)
 {
@@ -21,12 +33,7 @@ void kv_timing_mark(const char *what)
 {
 	double t;
 
-	if (enabled < 0) {
-		const char *v = getenv("KAVACHOS_TIMING");
-
-		enabled = v && *v && strcmp(v, "0");
-	}
-	if (!enabled)
+	if (!on())
 		return;
 	t = now_ms();
 	if (!first_ms)
@@ -35,4 +42,17 @@ void kv_timing_mark(const char *what)
 	fprintf(stderr, "kavachos: timing[%d]: %8.3f ms (+%7.3f) %s\n", (int)getpid(),
 		t - first_ms, t - last_ms, what);
 	last_ms = t;
+}
+
+void kv_timing_markf(const char *fmt, ...)
+{
+	char what[128];
+	va_list ap;
+
+	if (!on())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	kv_timing_mark(what);
 }

@@ -8,4 +8,5 @@
 #define KV_TIMING_H
 
 void kv_timing_mark(const char *what);
+void kv_timing_markf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif
