@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/timing.h"
 #include "events/events.h"
 #include "receipts/chain_internal.h"
 #include "receipts/receipt_keys.h"
@@ -626,6 +627,7 @@ static int seal_genesis(struct kv_chain *c, const char *dir, const char *payload
 		err = flush_locked(c, false);
 	if (!err)
 		index_record(c, "start", &c->durable, false);
+	kv_timing_mark("chain: written");
 	if (!err) {
 		if (fdatasync(c->fd))
 			err = -errno;
@@ -698,6 +700,7 @@ int kv_chain_create(const struct kv_chain_opts *o, struct json_object *genesis,
 		goto fail;
 	}
 	c->last_ckpt_ns = clock_ns(CLOCK_MONOTONIC);
+	kv_timing_mark("chain: key, payload, file");
 	err = seal_genesis(c, dir, payload, plen);
 	if (err) {
 		warn_lost(c, err, "write the genesis receipt to");

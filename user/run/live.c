@@ -104,7 +104,12 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 	kv_timing_mark("live: maps written");
 	co.state_dir = in->state_dir;
 	co.session_id = lv->s.id;
-	e = kv_chain_create(&co, kv_run_genesis(in, &lv->s, l, argv, kv_features_get()), &lv->chain);
+	{
+		struct json_object *g = kv_run_genesis(in, &lv->s, l, argv, kv_features_get());
+
+		kv_timing_mark("live: genesis built");
+		e = kv_chain_create(&co, g, &lv->chain);
+	}
 	if (e) {
 		snprintf(err, errlen, "cannot create the receipt chain in %s/sessions: %s",
 			 in->state_dir, strerror(-e));
