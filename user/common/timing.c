@@ -39,8 +39,8 @@ void kv_timing_mark(const char *what)
 	if (!first_ms)
 		first_ms = last_ms = t;
 	/* one write: the lines of concurrent processes do not interleave */
-	fprintf(stderr, "kavachos: timing[%d]: %8.3f ms (+%7.3f) %s\n", (int)getpid(),
-		t - first_ms, t - last_ms, what);
+	fprintf(stderr, "kavachos: timing[%d]: %8.3f ms (+%7.3f) %s @%.3f\n", (int)getpid(),
+		t - first_ms, t - last_ms, what, t);
 	last_ms = t;
 }
 

@@ -296,6 +296,7 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 		kv_timing_mark("start: seccomp filter");
 	}
 	e = kv_control_send_fd(fd, r, cgfd);
+	kv_timing_mark("start: answered");
 	json_object_put(r);
 	if (cgfd >= 0)
 		close(cgfd);
