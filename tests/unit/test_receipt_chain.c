@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -497,4 +499,42 @@ KV_TEST(active_session)
 	ASSERT_EQ(found, 0, "a live session is not unfinished");
 	ASSERT_OK(kv_chain_close(c, NULL), "close");
 	ASSERT_EQ(audit(dir, &r), KV_CLEAN, "closed");
+}
+
+/* The daemon answers its client once SESSION_END is sealed and lets the
+ * sync finish on its own thread (group commit): the end is reported not
+ * durable, the close still completes and syncs, and a chain that already
+ * ends with SESSION_END and its checkpoint audits clean even while its
+ * writer holds it. With KV_SYNC_EACH the end is durable on return. */
+KV_TEST(close_async)
+{
+	static const enum kv_sync_mode modes[] = { KV_SYNC_GROUP, KV_SYNC_NONE, KV_SYNC_EACH };
+	char dir[PATH_MAX], sub[8], path[PATH_MAX + 64];
+	struct kv_audit_result r;
+	struct kv_chain_opts o;
+	struct kv_chain *c;
+	bool durable;
+	unsigned m;
+	int fd;
+
+	for (m = 0; m < 3; m++) {
+		snprintf(sub, sizeof(sub), "a%u", m);
+		o = opts(sub, dir, sizeof(dir));
+		o.sync = modes[m];
+		if (!ASSERT_OK(kv_chain_create(&o, NULL, &c), "create"))
+			return;
+		ASSERT_OK(kv_chain_append(c, "EGRESS_DENY", field("port", 1), 0), "append");
+		ASSERT_OK(kv_chain_close_async(c, field("exit_status", 0), &durable), "close");
+		ASSERT_EQ(durable, modes[m] == KV_SYNC_EACH, "durable only when synced");
+		kv_chain_wait_closes();
+		ASSERT_EQ(audit(dir, &r), KV_CLEAN, "complete");
+		ASSERT_TRUE(r.ended, "ended");
+	}
+	/* a complete chain whose writer still holds the lock */
+	snprintf(path, sizeof(path), "%s/sessions/%s.jsonl", dir, RC_SESSION);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!ASSERT_GE(fd, 0, "open") || !ASSERT_OK(flock(fd, LOCK_EX | LOCK_NB), "hold"))
+		return;
+	ASSERT_EQ(audit(dir, &r), KV_CLEAN, "ended chain judged as it stands");
+	close(fd);
 }

@@ -724,16 +724,13 @@ fail:
 	return err;
 }
 
-int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
+/* SESSION_END and the final checkpoint sealed, the flusher stopped. */
+static int seal_end(struct kv_chain *c, struct json_object *end_fields)
 {
 	char *payload = NULL;
 	size_t plen = 0;
 	int err = 0, e;
 
-	if (!c) {
-		json_object_put(end_fields);
-		return -EINVAL;
-	}
 	if (!end_fields || !json_object_is_type(end_fields, json_type_object)) {
 		err = end_fields ? -EINVAL : 0; /* sealed without them, and said so */
 		json_object_put(end_fields);
@@ -768,19 +765,102 @@ int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
 	free(payload);
 	if (c->flusher_running)
 		pthread_join(c->flusher, NULL);
-	/* written, then the index's "end" line, then both synced: one journal
-	 * commit on a journaling file system, as for the genesis */
+	c->flusher_running = false;
+	return err ? err : e;
+}
+
+/* Written, then the index's "end" line, then both synced (one journal
+ * commit on a journaling file system, as for the genesis); freed. */
+static int finish_close(struct kv_chain *c)
+{
+	int e;
+
 	pthread_mutex_lock(&c->lock);
-	e = flush_locked(c, false) ?: e;
+	e = flush_locked(c, false);
 	index_record(c, "end", &c->durable, false);
 	e = flush_locked(c, true) ?: e;
 	e = e ?: c->async_err;
 	pthread_mutex_unlock(&c->lock);
-	err = err ? err : e;
-	e = kv_store_index_sync(c->state_dir);
-	if (e)
-		kv_warn("receipts", "session %s: cannot sync the index: %s", c->session,
-			strerror(-e));
+	if (kv_store_index_sync(c->state_dir))
+		kv_warn("receipts", "session %s: cannot sync the index", c->session);
 	chain_free(c);
-	return err;
+	return e;
+}
+
+int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
+{
+	int err, e;
+
+	if (!c) {
+		json_object_put(end_fields);
+		return -EINVAL;
+	}
+	err = seal_end(c, end_fields);
+	e = finish_close(c);
+	return err ? err : e;
+}
+
+/* Closes finishing on their own threads, so the daemon can wait for them. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	unsigned n;
+} closing = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+
+static void *finish_thread(void *arg)
+{
+	struct kv_chain *c = arg;
+	char session[KV_SESSION_ID_MAX + 1];
+	int e;
+
+	snprintf(session, sizeof(session), "%s", c->session);
+	e = finish_close(c);
+	if (e)
+		kv_warn("receipts", "session %s: the end did not reach the disk: %s -- evidence is "
+				    "at risk, treat the session as an incident", session, strerror(-e));
+	pthread_mutex_lock(&closing.lock);
+	closing.n--;
+	pthread_cond_broadcast(&closing.done);
+	pthread_mutex_unlock(&closing.lock);
+	return NULL;
+}
+
+int kv_chain_close_async(struct kv_chain *c, struct json_object *end_fields, bool *durable)
+{
+	pthread_attr_t at;
+	pthread_t t;
+	int err, e;
+
+	*durable = false;
+	if (!c) {
+		json_object_put(end_fields);
+		return -EINVAL;
+	}
+	err = seal_end(c, end_fields);
+	if (c->sync != KV_SYNC_EACH) {
+		pthread_mutex_lock(&closing.lock);
+		closing.n++;
+		pthread_mutex_unlock(&closing.lock);
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		e = pthread_create(&t, &at, finish_thread, c);
+		pthread_attr_destroy(&at);
+		if (!e)
+			return err;
+		pthread_mutex_lock(&closing.lock);
+		closing.n--;
+		pthread_mutex_unlock(&closing.lock);
+	}
+	/* KV_SYNC_EACH (or no thread): durable before the answer */
+	e = finish_close(c);
+	*durable = !e;
+	return err ? err : e;
+}
+
+void kv_chain_wait_closes(void)
+{
+	pthread_mutex_lock(&closing.lock);
+	while (closing.n)
+		pthread_cond_wait(&closing.done, &closing.lock);
+	pthread_mutex_unlock(&closing.lock);
 }
