@@ -127,6 +127,8 @@ KV_TEST(sessions_pins_kill9_adopt)
 		 " acct connect=127.0.0.3:9 exit7 2>&1", b, d.sock, b);
 	ASSERT_EQ(rc, 7, "agent_status");
 	ASSERT_HAS_SUBSTR(out, "acct EPERM", "syscall_refused");
+	/* receipts.sync = group (the default): answered before the end's sync, and said so */
+	ASSERT_HAS_SUBSTR(out, "being synced to disk (receipts.sync = group)", "end_not_claimed_durable");
 	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "connect_refused");
 	rc = kv_sh(out, sizeof(out), KV " audit --all --state-dir=%s 2>&1", b, d.state);
 	ASSERT_EQ(rc, 0, "audit_clean");
@@ -368,6 +370,38 @@ out:
 		close(cgfd);
 	json_object_put(resp);
 	json_object_put(r2);
+	daemon_teardown(&d);
+}
+
+/* receipts.* in kavachos.conf reach the session's chain: with sync = each
+ * the genesis says so and the end is durable before run reports it. */
+KV_TEST(receipts_sync_each_from_config)
+{
+	const char *b = kvtest_build_dir();
+	static char out[1 << 16];
+	struct daemon d;
+	FILE *f;
+	int rc;
+
+	if (!daemon_setup(&d))
+		return;
+	f = fopen(d.conf, "a");
+	if (!ASSERT_OK_PTR(f, "conf"))
+		goto out;
+	fputs("receipts.sync = each\nreceipts.checkpoint_every = 77\n", f);
+	fclose(f);
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	rc = kv_sh(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net "
+		   "-- /bin/true 2>&1", b, d.sock);
+	ASSERT_EQ(rc, 0, "ran");
+	ASSERT_FALSE(strstr(out, "being synced") != NULL, "durable when reported");
+	rc = kv_sh(out, sizeof(out), "head -c 65536 %s/sessions/ks-*.jsonl | grep SESSION_START",
+		   d.state);
+	ASSERT_EQ(rc, 0, "genesis");
+	ASSERT_HAS_SUBSTR(out, "\"sync\":\"each\"", "sync each sealed in the genesis");
+	ASSERT_HAS_SUBSTR(out, "\"checkpoint_every\":77", "checkpoint_every sealed");
+out:
 	daemon_teardown(&d);
 }
 

@@ -349,14 +349,16 @@ static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *
 	return d;
 }
 
-/* Seals SESSION_END (durable on return) and takes the session off the list;
- * end_release then removes its maps and cgroup. */
-static struct dsess *end_seal(struct kv_dsessions *ds, int i, struct kv_session_state *st)
+/* Seals SESSION_END and takes the session off the list (durable NULL: the
+ * end is durable on return; else see kv_live_seal_end); end_release then
+ * removes its maps and cgroup. */
+static struct dsess *end_seal(struct kv_dsessions *ds, int i, struct kv_session_state *st,
+			      bool *durable)
 {
 	struct dsess *d = ds->s[i];
 
 	kv_info(FEAT, "session %s ended", d->lv->s.id);
-	kv_live_seal_end(ds->rt, d->lv, d->status, st);
+	kv_live_seal_end(ds->rt, d->lv, d->status, st, durable);
 	ds->s[i] = ds->s[--ds->n];
 	return d;
 }
@@ -370,7 +372,7 @@ static void end_release(struct kv_dsessions *ds, struct dsess *d)
 
 static void end_at(struct kv_dsessions *ds, int i, struct kv_session_state *st)
 {
-	end_release(ds, end_seal(ds, i, st));
+	end_release(ds, end_seal(ds, i, st, NULL));
 }
 
 static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
@@ -378,6 +380,7 @@ static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struc
 	struct json_object *js, *r, *c;
 	struct kv_session_state st;
 	struct dsess *d;
+	bool durable;
 	int i, k;
 
 	d = owned(ds, fd, cr, m, &i);
@@ -385,8 +388,14 @@ static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struc
 		return 0;
 	if (json_object_object_get_ex(m, "status", &js))
 		d->status = json_object_get_int(js);
-	d = end_seal(ds, i, &st);
+	/* answered once SESSION_END is sealed; durable already only with
+	 * receipts.sync = each, else its sync finishes on its own thread
+	 * (group commit's bound) and the answer says so */
+	d = end_seal(ds, i, &st, &durable);
 	r = json_object_new_object();
+	json_object_object_add(r, "durable", json_object_new_boolean(durable));
+	json_object_object_add(r, "receipts_sync", json_object_new_string(d->in.chain.sync == KV_SYNC_NONE
+									   ? "none" : "group"));
 	json_object_object_add(r, "ok", json_object_new_boolean(true));
 	c = json_object_new_object();
 	for (k = 0; k < KV_CLASS_MAX; k++)
@@ -537,4 +546,5 @@ void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)
 	kv_resolve_cache_free(ds->names);
 	kv_seccomp_cache_free(ds->filters);
 	free(ds);
+	kv_chain_wait_closes(); /* ends still being synced reach the disk first */
 }

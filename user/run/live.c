@@ -174,12 +174,12 @@ static void seal_lost(struct kv_chain *c, uint64_t n, const char *reason)
 void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		 struct kv_session_state *st_out)
 {
-	kv_live_seal_end(rt, lv, status, st_out);
+	kv_live_seal_end(rt, lv, status, st_out, NULL);
 	kv_live_release(rt, lv);
 }
 
 void kv_live_seal_end(struct kv_runtime *rt, struct kv_live *lv, int status,
-		      struct kv_session_state *st_out)
+		      struct kv_session_state *st_out, bool *durable)
 {
 	struct kv_bpf *b = kv_runtime_bpf(rt);
 	struct kv_session_state st;
@@ -200,7 +200,10 @@ void kv_live_seal_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 	if (st.events_suppressed)
 		seal_lost(lv->chain, st.events_suppressed, "rate_limited");
 	kv_timing_mark("end: drained, counters read");
-	e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
+	if (durable)
+		e = kv_chain_close_async(lv->chain, end_fields(status, &st, have_st), durable);
+	else
+		e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
 	lv->chain = NULL;
 	if (e)
 		kv_warn("receipts", "sealing the end of session %s failed: %s", lv->s.id,

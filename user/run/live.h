@@ -49,10 +49,12 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		 struct kv_session_state *st_out);
 /* kv_live_end in two steps, so the daemon can answer its client between
- * them: the first seals SESSION_END (durable on return), the second removes
- * the map entries and the cgroup and frees lv. */
+ * them: the first seals SESSION_END, the second removes the map entries and
+ * the cgroup and frees lv. With durable NULL the end is durable on return;
+ * else the chain closes as kv_chain_close_async does and *durable says
+ * whether it is durable already. */
 void kv_live_seal_end(struct kv_runtime *rt, struct kv_live *lv, int status,
-		      struct kv_session_state *st_out);
+		      struct kv_session_state *st_out, bool *durable);
 void kv_live_release(struct kv_runtime *rt, struct kv_live *lv);
 /* The session ends with its agent: what it left running is killed. */
 void kv_live_kill_rest(const char *cgroup);

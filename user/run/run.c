@@ -136,7 +136,7 @@ static int wait_agent(pid_t pid, int *status)
 }
 
 void kv_run_print_summary(const char *id, const char *state_dir, int rc,
-			  const struct kv_session_state *st)
+			  const struct kv_session_state *st, const char *syncing)
 {
 	uint64_t total = 0;
 	int i;
@@ -153,14 +153,17 @@ void kv_run_print_summary(const char *id, const char *state_dir, int rc,
 		json_object_object_add(o, "violations", json_object_new_uint64(total));
 		json_object_object_add(o, "gate", json_object_new_string(kv_gate_name(st->gate)));
 		json_object_object_add(o, "state_dir", json_object_new_string(state_dir));
+		json_object_object_add(o, "receipts_durable", json_object_new_boolean(!syncing));
 		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 		return;
 	}
 	fprintf(stderr,
-		"kavachos: session %s ended: exit %d, %llu violation%s, gate %s; "
+		"kavachos: session %s ended: exit %d, %llu violation%s, gate %s; %s%s%s"
 		"verify with: kavachos audit %s%s%s\n",
 		id, rc, (unsigned long long)total, total == 1 ? "" : "s", kv_gate_name(st->gate),
+		syncing ? "its end is sealed and being synced to disk (receipts.sync = " : "",
+		syncing ? syncing : "", syncing ? "); " : "",
 		id, strcmp(state_dir, KV_RUN_DEFAULT_STATE_DIR) ? " --state-dir=" : "",
 		strcmp(state_dir, KV_RUN_DEFAULT_STATE_DIR) ? state_dir : "");
 }

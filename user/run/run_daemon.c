@@ -177,6 +177,8 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 	struct json_object *req, *r = NULL;
 	char id[KV_SESSION_ID_LEN], err[256];
 	int rc = KV_EXIT_RUN_FAILED, status = -1;
+	bool durable = true; /* unless the daemon says its sync is still running */
+	char sync[16] = "group";
 
 	if (kv_session_new_id(id))
 		return rc;
@@ -272,12 +274,16 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 			for (i = 0; i <= KV_GATE_LOCKED; i++)
 				if (!strcmp(json_object_get_string(v), kv_gate_name(i)))
 					st.gate = i;
+		durable = !json_object_object_get_ex(r, "durable", &v) ||
+			  json_object_get_boolean(v);
+		if (!durable && json_object_object_get_ex(r, "receipts_sync", &v))
+			snprintf(sync, sizeof(sync), "%s", json_object_get_string(v));
 	}
 	json_object_put(req);
 	json_object_put(r);
 	kv_timing_mark("session ended by the daemon");
 	kv_run_session_tmp_remove(in);
-	kv_run_print_summary(id, d.state_dir, rc, &st);
+	kv_run_print_summary(id, d.state_dir, rc, &st, durable ? NULL : sync);
 	kv_timing_mark("done");
 	return rc;
 }

@@ -379,7 +379,7 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	kv_timing_mark("session ended");
 	if (pins[0])
 		kv_bpf_unpin_maps(kv_runtime_bpf(em.rt), pins);
-	kv_run_print_summary(id, in->state_dir, rc, &st);
+	kv_run_print_summary(id, in->state_dir, rc, &st, NULL);
 out_runtime:
 	kv_dns_glue_stop(em.dns); /* a session that failed to start */
 	kv_runtime_stop(em.rt);
