@@ -769,22 +769,40 @@ static int seal_end(struct kv_chain *c, struct json_object *end_fields)
 	return err ? err : e;
 }
 
-/* Written, then the index's "end" line, then both synced (one journal
- * commit on a journaling file system, as for the genesis); freed. */
-static int finish_close(struct kv_chain *c)
+/* The end written to the file, then the index's "end" line (both in the
+ * page cache: a reader sees the whole chain from here on). */
+static int write_end(struct kv_chain *c)
 {
 	int e;
 
 	pthread_mutex_lock(&c->lock);
 	e = flush_locked(c, false);
 	index_record(c, "end", &c->durable, false);
-	e = flush_locked(c, true) ?: e;
+	pthread_mutex_unlock(&c->lock);
+	return e;
+}
+
+/* Both synced (one journal commit on a journaling file system, as for the
+ * genesis); freed. */
+static int sync_end(struct kv_chain *c)
+{
+	int e;
+
+	pthread_mutex_lock(&c->lock);
+	e = flush_locked(c, true);
 	e = e ?: c->async_err;
 	pthread_mutex_unlock(&c->lock);
 	if (kv_store_index_sync(c->state_dir))
 		kv_warn("receipts", "session %s: cannot sync the index", c->session);
 	chain_free(c);
 	return e;
+}
+
+static int finish_close(struct kv_chain *c)
+{
+	int e = write_end(c);
+
+	return sync_end(c) ?: e;
 }
 
 int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
@@ -814,7 +832,7 @@ static void *finish_thread(void *arg)
 	int e;
 
 	snprintf(session, sizeof(session), "%s", c->session);
-	e = finish_close(c);
+	e = sync_end(c);
 	if (e)
 		kv_warn("receipts", "session %s: the end did not reach the disk: %s -- evidence is "
 				    "at risk, treat the session as an incident", session, strerror(-e));
@@ -838,6 +856,10 @@ int kv_chain_close_async(struct kv_chain *c, struct json_object *end_fields, boo
 	}
 	err = seal_end(c, end_fields);
 	if (c->sync != KV_SYNC_EACH) {
+		/* written now, so the file holds the whole chain when the caller
+		 * answers; only the fdatasync goes to the thread */
+		e = write_end(c);
+		err = err ? err : e;
 		pthread_mutex_lock(&closing.lock);
 		closing.n++;
 		pthread_mutex_unlock(&closing.lock);
@@ -850,9 +872,11 @@ int kv_chain_close_async(struct kv_chain *c, struct json_object *end_fields, boo
 		pthread_mutex_lock(&closing.lock);
 		closing.n--;
 		pthread_mutex_unlock(&closing.lock);
+		e = sync_end(c); /* no thread: durable before the answer */
+		*durable = !e;
+		return err ? err : e;
 	}
-	/* KV_SYNC_EACH (or no thread): durable before the answer */
-	e = finish_close(c);
+	e = finish_close(c); /* KV_SYNC_EACH: durable before the answer */
 	*durable = !e;
 	return err ? err : e;
 }
