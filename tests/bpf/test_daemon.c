@@ -213,17 +213,27 @@ out:
 	daemon_teardown(&d);
 }
 
+/* *cgfd: the session cgroup (first fd); a Landlock ruleset the daemon
+ * sends second (no BPF-LSM here) is checked and closed */
 static struct json_object *pending_start(int fd, int *cgfd)
 {
 	struct json_object *req, *resp = NULL;
+	int fds[KV_CONTROL_MAX_FDS], nfds = 0;
 	char err[256];
 
+	*cgfd = -1;
 	req = json_tokener_parse("{\"op\":\"session_start\",\"binary\":\"/bin/true\","
 				 "\"argv\":[\"true\"],\"handoff_fd\":5,\"inputs\":{\"trust_mask\":255,"
 				 "\"domain\":\"general\",\"no_default_net\":true}}");
-	if (kv_control_call_fd(fd, req, &resp, cgfd, err, sizeof(err)))
+	if (kv_control_call_fds(fd, req, &resp, fds, &nfds, err, sizeof(err)))
 		fprintf(stderr, "  call: %s\n", err);
 	json_object_put(req);
+	if (nfds > 0)
+		*cgfd = fds[0];
+	if (resp && json_object_object_get_ex(resp, "landlock_restrict_flags", NULL))
+		ASSERT_EQ(nfds, 2, "ruleset passed with the cgroup");
+	while (nfds > 1)
+		close(fds[--nfds]);
 	return resp;
 }
 

@@ -472,7 +472,8 @@ static int enforce_then_probe(void *arg)
 	char err[256];
 	int fd;
 
-	if (kv_landlock_ruleset_enforce(a->pl, a->rfd, err, sizeof(err))) {
+	if (kv_landlock_ruleset_enforce(kv_landlock_plan_restrict_flags(a->pl), a->rfd, err,
+					sizeof(err))) {
 		fprintf(stderr, "  agent: %s\n", err);
 		return 90;
 	}

@@ -82,73 +82,88 @@ int kv_control_connect(const char *path)
 	return fd;
 }
 
-int kv_control_send_fd(int fd, struct json_object *msg, int pass_fd)
+int kv_control_send_fds(int fd, struct json_object *msg, const int *fds, int nfds)
 {
 	const char *s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * KV_CONTROL_MAX_FDS)];
 	struct iovec iov = { .iov_base = (void *)s, .iov_len = strlen(s) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
 
 	if (iov.iov_len > KV_CONTROL_MAX_MSG)
 		return -EMSGSIZE;
-	if (pass_fd >= 0) {
+	if (nfds < 0 || nfds > KV_CONTROL_MAX_FDS)
+		return -EINVAL;
+	if (nfds) {
 		memset(cbuf, 0, sizeof(cbuf));
 		m.msg_control = cbuf;
-		m.msg_controllen = sizeof(cbuf);
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
 		c = CMSG_FIRSTHDR(&m);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
 	}
 	return sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -errno;
 }
 
 int kv_control_send(int fd, struct json_object *msg)
 {
-	return kv_control_send_fd(fd, msg, -1);
+	return kv_control_send_fds(fd, msg, NULL, 0);
 }
 
-/* recvmsg; without passed (the daemon's side) no control buffer is given,
- * so the kernel discards any fd a client tries to pass. */
-static ssize_t recv_one(int fd, char *buf, int *passed)
+/* recvmsg; without fds (the daemon's side) no control buffer is given, so
+ * the kernel discards any fd a client tries to pass. */
+static ssize_t recv_one(int fd, char *buf, int *fds, int *nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	char cbuf[CMSG_SPACE(sizeof(int) * KV_CONTROL_MAX_FDS)];
 	struct iovec iov = { .iov_base = buf, .iov_len = KV_CONTROL_MAX_MSG + 1 };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *c;
 	ssize_t n;
 
-	if (passed) {
-		*passed = -1;
+	if (fds) {
+		*nfds = 0;
 		m.msg_control = cbuf;
 		m.msg_controllen = sizeof(cbuf);
 	}
 	do
 		n = recvmsg(fd, &m, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n < 0 || !passed)
+	if (n < 0 || !fds)
 		return n;
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(passed, CMSG_DATA(c), sizeof(int));
+		    c->cmsg_len >= CMSG_LEN(0)) {
+			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+			if (k > KV_CONTROL_MAX_FDS - *nfds)
+				k = KV_CONTROL_MAX_FDS - *nfds;
+			memcpy(fds + *nfds, CMSG_DATA(c), sizeof(int) * (size_t)k);
+			*nfds += k;
+		}
 	return n;
 }
 
-int kv_control_recv_fd(int fd, struct json_object **msg, int *passed, char *err, size_t errlen)
+static void close_fds(int *fds, int *nfds)
+{
+	while (nfds && *nfds > 0)
+		close(fds[--*nfds]);
+}
+
+int kv_control_recv_fds(int fd, struct json_object **msg, int *fds, int *nfds, char *err,
+			size_t errlen)
 {
 	char *buf = malloc(KV_CONTROL_MAX_MSG + 1);
 	enum json_tokener_error je;
 	struct json_object *o;
 	ssize_t n;
 
-	if (passed)
-		*passed = -1;
+	if (nfds)
+		*nfds = 0;
 	if (!buf)
 		return -ENOMEM;
-	n = recv_one(fd, buf, passed);
+	n = recv_one(fd, buf, fds, nfds);
 	if (n <= 0) {
 		int e = n ? -errno : -EPIPE;
 
@@ -166,10 +181,7 @@ int kv_control_recv_fd(int fd, struct json_object **msg, int *passed, char *err,
 		snprintf(err, errlen, "not a JSON object%s%s", o ? "" : ": ",
 			 o ? "" : json_tokener_error_desc(je));
 		json_object_put(o);
-		if (passed && *passed >= 0) {
-			close(*passed);
-			*passed = -1;
-		}
+		close_fds(fds, nfds);
 		return -EBADMSG;
 	}
 	*msg = o;
@@ -178,21 +190,21 @@ int kv_control_recv_fd(int fd, struct json_object **msg, int *passed, char *err,
 
 int kv_control_recv(int fd, struct json_object **msg, char *err, size_t errlen)
 {
-	return kv_control_recv_fd(fd, msg, NULL, err, errlen);
+	return kv_control_recv_fds(fd, msg, NULL, NULL, err, errlen);
 }
 
-int kv_control_call_fd(int fd, struct json_object *req, struct json_object **resp, int *passed,
-		       char *err, size_t errlen)
+int kv_control_call_fds(int fd, struct json_object *req, struct json_object **resp, int *fds,
+			int *nfds, char *err, size_t errlen)
 {
 	int e = kv_control_send(fd, req);
 
-	if (passed)
-		*passed = -1;
+	if (nfds)
+		*nfds = 0;
 	if (e) {
 		snprintf(err, errlen, "sending to the daemon: %s", strerror(-e));
 		return e;
 	}
-	e = kv_control_recv_fd(fd, resp, passed, err, errlen);
+	e = kv_control_recv_fds(fd, resp, fds, nfds, err, errlen);
 	if (e == -EPIPE)
 		snprintf(err, errlen, "the daemon closed the connection");
 	else if (e && e != -EBADMSG)
@@ -203,7 +215,7 @@ int kv_control_call_fd(int fd, struct json_object *req, struct json_object **res
 int kv_control_call(int fd, struct json_object *req, struct json_object **resp, char *err,
 		    size_t errlen)
 {
-	return kv_control_call_fd(fd, req, resp, NULL, err, errlen);
+	return kv_control_call_fds(fd, req, resp, NULL, NULL, err, errlen);
 }
 
 int kv_control_peer(int fd, struct ucred *cred)

@@ -44,6 +44,9 @@
 #include "session/cgroup.h"
 #include "seccomp/seccomp.h"
 #include "daemon/agent_pid.h"
+#include "daemon/start_helper.h"
+#include "features/features.h"
+#include "lsm/lsm.h"
 #include <fcntl.h>
 #include <time.h>
 
@@ -189,12 +192,13 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 {
 	struct json_object *jpid = NULL, *jid, *jbin, *jargv, *jin, *jh, *r;
 	struct kv_live_hooks hooks = { .resolve = kv_resolve_cache_lookup, .resolve_arg = ds->names };
+	struct kv_start_helper h = { .handoff_fd = -1 };
 	struct kv_launch l = { 0 };
 	struct dsess *d;
 	char err[512], **argv = NULL;
-	bool pending;
+	bool pending, lsm = kv_bpf_has_lsm(kv_runtime_bpf(ds->rt));
 	size_t i, n;
-	int e, pid = 0, cgfd = -1;
+	int e, pid = 0, fds[2], nfds = 0;
 
 	if (ds->n >= KV_DS_MAX)
 		return reply_err(fd, "too many live sessions (%d)", KV_DS_MAX);
@@ -231,13 +235,16 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 		return reply_err(fd, "%s", err);
 	}
 	kv_run_inputs_daemon_gate(&d->in, &ds->conf);
-	/* file and exec rules: in the BPF-LSM maps when the daemon loaded the
-	 * lsm object; else the client applies them itself with Landlock */
-	if (kv_bpf_has_lsm(kv_runtime_bpf(ds->rt))) {
+	/* file and exec rules, for the client's uid: in the BPF-LSM maps when
+	 * the daemon loaded the lsm object; else a Landlock ruleset this daemon
+	 * builds and hands over (its child restricts itself with it), for an
+	 * agent not started yet */
+	if (lsm || (pending && kv_features_get()->landlock_abi > 0)) {
 		struct kv_identity who = { .uid = cr->uid, .gid = cr->gid };
 
-		e = kv_files_glue_build(&d->in, &who, json_object_get_string(jbin), true, 0,
-					&d->in.files, err, sizeof(err));
+		e = kv_files_glue_build(&d->in, &who, json_object_get_string(jbin), lsm,
+					lsm ? 0 : kv_features_get()->landlock_abi, &d->in.files, err,
+					sizeof(err));
 		if (e) {
 			kv_run_inputs_free(&d->in);
 			free(argv);
@@ -245,6 +252,17 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 			return reply_err(fd, "file rules: %s", err);
 		}
 	}
+	kv_timing_mark("start: file rules planned");
+	/* beside the session's making: the ruleset and the filter */
+	h.plan = kv_files_glue_landlock(d->in.files);
+	h.filters = ds->filters;
+	h.profile = d->in.profile;
+	if (pending && json_object_object_get_ex(m, "handoff_fd", &jh) &&
+	    json_object_is_type(jh, json_type_int) && json_object_get_int(jh) >= 0 &&
+	    json_object_get_int(jh) < 65536)
+		h.handoff_fd = json_object_get_int(jh);
+	if (pending)
+		kv_start_helper_start(&h);
 	snprintf(l.path, sizeof(l.path), "%s", json_object_get_string(jbin));
 	l.id.uid = cr->uid;
 	l.id.gid = cr->gid;
@@ -254,17 +272,28 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 			  &hooks, &d->in, &l, argv, &d->lv, err, sizeof(err));
 	free(argv);
 	kv_timing_mark("start: session live");
+	kv_start_helper_join(&h);
+	kv_timing_mark("start: ruleset and filter (beside it)");
 	if (!e && !pending)
 		e = place(ds, d, pid, err, sizeof(err));
 	/* the directory the client spawns its agent into (O_PATH is enough) */
-	if (!e && pending && (cgfd = open(d->lv->s.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if (!e && pending &&
+	    (fds[nfds++] = open(d->lv->s.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		e = -errno;
+		nfds--;
 		snprintf(err, sizeof(err), "opening %s: %s", d->lv->s.cgroup, strerror(-e));
+	}
+	if (!e && h.plan && h.rfd < 0) {
+		e = h.rfd;
+		snprintf(err, sizeof(err), "Landlock ruleset: %s", h.err);
 	}
 	if (e) {
 		if (d->lv)
 			kv_live_end(ds->rt, d->lv, -1, NULL);
 		kv_run_inputs_free(&d->in);
+		kv_start_helper_free(&h);
+		while (nfds)
+			close(fds[--nfds]);
 		free(d);
 		return reply_err(fd, "%s", err);
 	}
@@ -285,21 +314,21 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	json_object_object_add(r, "state_dir", json_object_new_string(d->in.state_dir));
 	/* the filter its profile compiles to, for the fd the child hands its
 	 * listener over; without it (a failed compile) the client compiles */
-	if (json_object_object_get_ex(m, "handoff_fd", &jh) && json_object_is_type(jh, json_type_int) &&
-	    json_object_get_int(jh) >= 0 && json_object_get_int(jh) < 65536) {
-		struct kv_seccomp_prog *prog = NULL;
-
-		if (!kv_seccomp_cache_prepare(ds->filters, d->in.profile, json_object_get_int(jh),
-					      &prog))
-			json_object_object_add(r, "seccomp", kv_seccomp_prog_json(prog));
-		kv_seccomp_prog_free(prog);
-		kv_timing_mark("start: seccomp filter");
+	if (h.prog)
+		json_object_object_add(r, "seccomp", kv_seccomp_prog_json(h.prog));
+	/* the ruleset: the second fd, restricted with these flags */
+	if (h.rfd >= 0) {
+		fds[nfds++] = h.rfd;
+		h.rfd = -1;
+		json_object_object_add(r, "landlock_restrict_flags",
+				       json_object_new_int64(kv_landlock_plan_restrict_flags(h.plan)));
 	}
-	e = kv_control_send_fd(fd, r, cgfd);
+	e = kv_control_send_fds(fd, r, fds, nfds);
 	kv_timing_mark("start: answered");
 	json_object_put(r);
-	if (cgfd >= 0)
-		close(cgfd);
+	while (nfds)
+		close(fds[--nfds]);
+	kv_start_helper_free(&h);
 	return e;
 }
 

@@ -417,14 +417,18 @@ int kv_landlock_ruleset_create(const struct kv_landlock_plan *pl, char *err, siz
 	return rfd;
 }
 
-int kv_landlock_ruleset_enforce(const struct kv_landlock_plan *pl, int rfd, char *err,
-				size_t errlen)
+unsigned kv_landlock_plan_restrict_flags(const struct kv_landlock_plan *pl)
+{
+	return pl->restrict_flags;
+}
+
+int kv_landlock_ruleset_enforce(unsigned restrict_flags, int rfd, char *err, size_t errlen)
 {
 	int e;
 
 	/* restrict_self needs no_new_privs (or CAP_SYS_ADMIN); the launch sets it */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    syscall(SYS_landlock_restrict_self, rfd, pl->restrict_flags)) {
+	    syscall(SYS_landlock_restrict_self, rfd, restrict_flags)) {
 		e = -errno;
 		close(rfd);
 		snprintf(err, errlen, "landlock_restrict_self: %s", strerror(-e));
@@ -438,7 +442,7 @@ int kv_landlock_plan_apply(const struct kv_landlock_plan *pl, char *err, size_t 
 {
 	int rfd = kv_landlock_ruleset_create(pl, err, errlen);
 
-	return rfd < 0 ? rfd : kv_landlock_ruleset_enforce(pl, rfd, err, errlen);
+	return rfd < 0 ? rfd : kv_landlock_ruleset_enforce(pl->restrict_flags, rfd, err, errlen);
 }
 
 void kv_landlock_plan_free(struct kv_landlock_plan *pl)

@@ -143,12 +143,13 @@ int kv_landlock_plan_build(const struct kv_files_policy *p, int abi, struct kv_l
  * more). 0 or negative errno with err set. */
 int kv_landlock_plan_apply(const struct kv_landlock_plan *pl, char *err, size_t errlen);
 /* The same in two steps: the ruleset (a file descriptor, O_CLOEXEC) can be
- * built by kavachos before the fork, or while the daemon seals the
- * genesis, and inherited; the child then only restricts itself with it
- * (enforce closes rfd). create returns the fd or negative errno. */
+ * built before the fork — by the daemon, while it seals the genesis, and
+ * handed over — and inherited; the child then only restricts itself with
+ * it, with the plan's restrict flags (enforce closes rfd). create returns
+ * the fd or negative errno. */
 int kv_landlock_ruleset_create(const struct kv_landlock_plan *pl, char *err, size_t errlen);
-int kv_landlock_ruleset_enforce(const struct kv_landlock_plan *pl, int rfd, char *err,
-				size_t errlen);
+unsigned kv_landlock_plan_restrict_flags(const struct kv_landlock_plan *pl);
+int kv_landlock_ruleset_enforce(unsigned restrict_flags, int rfd, char *err, size_t errlen);
 void kv_landlock_plan_free(struct kv_landlock_plan *pl);
 size_t kv_landlock_plan_rules(const struct kv_landlock_plan *pl);
 /* {"abi", "rules", "handled_access_fs", "scope_*", "opened_dirs", "limits"} */

@@ -100,11 +100,12 @@ static void child(struct kv_launch *l, int go_rd, int err_wr, int sock, int read
 		report(err_wr, 1, -err);
 		_exit(125);
 	}
-	if (l->landlock) {
+	if (l->landlock_fd >= 0 || l->landlock) {
 		char lerr[128];
 
 		err = l->landlock_fd >= 0
-			  ? kv_landlock_ruleset_enforce(l->landlock, l->landlock_fd, lerr, sizeof(lerr))
+			  ? kv_landlock_ruleset_enforce(l->landlock_flags, l->landlock_fd, lerr,
+							sizeof(lerr))
 			  : kv_landlock_plan_apply(l->landlock, lerr, sizeof(lerr));
 		if (err) {
 			report(err_wr, 1, -err);

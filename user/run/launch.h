@@ -23,9 +23,11 @@ struct kv_launch {
 	/* file rules where BPF-LSM cannot load: applied in the child after the
 	 * privilege drop, before seccomp; NULL: none */
 	const struct kv_landlock_plan *landlock;
-	/* that plan's ruleset, built before the fork (kv_landlock_ruleset_create):
-	 * the child only restricts itself with it; -1: the child builds it */
+	/* a Landlock ruleset built before the fork (by the daemon, or from
+	 * landlock): the child only restricts itself with it, with these
+	 * restrict flags; -1: the child builds one from landlock, if any */
 	int landlock_fd;
+	unsigned landlock_flags;
 	/* the filter already compiled for profile and handoff_fd (by the daemon,
 	 * or before the fork): the child only loads it; NULL: it compiles */
 	const struct kv_seccomp_prog *seccomp;

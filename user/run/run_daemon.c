@@ -2,8 +2,6 @@
 /* Embedded `run`: this process loads and attaches the BPF objects for its
  * own session cgroup, consumes its own events and seals its own receipts. */
 #include <errno.h>
-#include <sys/syscall.h>
-#include <linux/landlock.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,15 +64,18 @@ static int refused(struct json_object *r, const char *what, char *err, size_t er
 	return -EPERM;
 }
 
-/* The session, before its agent: the daemon seals the genesis, and hands
- * back the cgroup to spawn the agent into and the compiled filter. */
+/* The session, before its agent: the daemon makes it and seals the genesis,
+ * and hands back the cgroup to spawn the agent into (first fd), the Landlock
+ * ruleset for its file rules where it has no BPF-LSM (second fd) and the
+ * compiled filter. One round trip: the daemon decides the file mechanism, so
+ * no question comes first. */
 static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 				struct kv_seccomp_prog **prog, char *err, size_t errlen)
 {
 	struct json_object *req = json_object_new_object(), *a = json_object_new_array(), *r = NULL,
 			   *v;
+	int i, e, fds[KV_CONTROL_MAX_FDS], nfds = 0;
 	struct ucred peer;
-	int i, e, cgfd = -1;
 
 	json_object_object_add(req, "op", json_object_new_string("session_start"));
 	json_object_object_add(req, "session_id", json_object_new_string(d->id));
@@ -84,39 +85,34 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 	json_object_object_add(req, "argv", a);
 	json_object_object_add(req, "inputs", json_object_get(d->in->json));
 	json_object_object_add(req, "handoff_fd", json_object_new_int(l->handoff_fd));
-	e = kv_control_send(d->fd, req);
+	e = kv_control_call_fds(d->fd, req, &r, fds, &nfds, err, errlen);
 	json_object_put(req);
-	if (e) {
-		snprintf(err, errlen, "sending to the daemon: %s", strerror(-e));
-		return e;
-	}
-	/* while the daemon seals the genesis (a disk flush): our Landlock
-	 * ruleset, so the child only has to restrict itself with it */
-	if (l->landlock) {
-		char lerr[256];
-
-		l->landlock_fd = kv_landlock_ruleset_create(l->landlock, lerr, sizeof(lerr));
-		if (l->landlock_fd < 0)
-			kv_debug(FEAT, "the child builds its ruleset itself: %s", lerr);
-	}
-	kv_timing_mark("landlock ruleset built");
-	e = kv_control_recv_fd(d->fd, &r, &cgfd, err, errlen);
-	if (e == -EPIPE)
-		snprintf(err, errlen, "the daemon closed the connection");
-	else if (e && e != -EBADMSG)
-		snprintf(err, errlen, "reading the daemon's answer: %s", strerror(-e));
 	if (e)
 		return e;
 	e = refused(r, "the session", err, errlen);
+	if (!e && nfds < 1) {
+		snprintf(err, errlen, "kavachos-load sent no session cgroup");
+		e = -EPROTO;
+	}
+	if (!e && json_object_object_get_ex(r, "landlock_restrict_flags", &v) && nfds < 2) {
+		snprintf(err, errlen, "kavachos-load sent no Landlock ruleset");
+		e = -EPROTO;
+	}
 	if (e) {
-		if (cgfd >= 0)
-			close(cgfd);
+		while (nfds)
+			close(fds[--nfds]);
 		json_object_put(r);
 		return e;
 	}
 	if (json_object_object_get_ex(r, "state_dir", &v))
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", json_object_get_string(v));
-	l->cgroup_fd = cgfd;
+	l->cgroup_fd = fds[0];
+	if (json_object_object_get_ex(r, "landlock_restrict_flags", &v)) {
+		l->landlock_fd = fds[1];
+		l->landlock_flags = (unsigned)json_object_get_int64(v);
+	} else if (nfds > 1) {
+		close(fds[1]);
+	}
 	/* a filter is taken from root only, and only the one our own profile
 	 * compiles to (same inputs, same libseccomp); else we compile */
 	if (json_object_object_get_ex(r, "seccomp", &v) && !kv_control_peer(d->fd, &peer) &&
@@ -185,43 +181,6 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 	d.id = id;
 	if (kv_run_session_tmp_create(in, id, &l->id))
 		kv_warn(FEAT, "no session tmp dir under /tmp (the agent shares /tmp)");
-	/* where the daemon has no BPF-LSM, the file rules are ours to apply
-	 * (Landlock needs no privilege): decide before the child is forked */
-	req = json_object_new_object();
-	json_object_object_add(req, "op", json_object_new_string("ping"));
-	if (kv_control_call(fd, req, &r, err, sizeof(err))) {
-		kv_err("kavachos-load: %s", err);
-		json_object_put(req);
-		return KV_EXIT_ENV;
-	}
-	json_object_put(req);
-	kv_timing_mark("daemon pinged");
-	{
-		/* only the Landlock ABI matters here: no need for the full probe */
-		int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
-				       LANDLOCK_CREATE_RULESET_VERSION);
-		struct json_object *v;
-		bool daemon_lsm =
-		    json_object_object_get_ex(r, "bpf_lsm", &v) && json_object_get_boolean(v);
-
-		json_object_put(r);
-		r = NULL;
-		if (!daemon_lsm && abi > 0) {
-			char ferr[512];
-			int e = kv_files_glue_build(in, &l->id, l->path, false, abi,
-						    &in->files, ferr, sizeof(ferr));
-
-			if (e) {
-				kv_err("file rules: %s", ferr);
-				return e == -EINVAL ? KV_EXIT_USAGE : KV_EXIT_RUN_FAILED;
-			}
-			l->landlock = kv_files_glue_landlock(in->files);
-			/* the daemon seals what enforces the files: say it is us */
-			json_object_object_add(in->json, "files_by_client",
-					       kv_files_glue_json(in->files));
-		}
-	}
-	kv_timing_mark("files policy built");
 	snprintf(d.state_dir, sizeof(d.state_dir), "%s", in->state_dir);
 	l->envp = kv_run_agent_env(id, in);
 	if (!l->envp) {
@@ -244,7 +203,7 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 		if (e) {
 			kv_err("%s", serr);
 			kv_run_session_tmp_remove(in);
-			return rc;
+			return e == -EPERM ? KV_EXIT_RUN_FAILED : KV_EXIT_ENV;
 		}
 		rc = kv_run_supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
 		if (l->cgroup_fd >= 0)
