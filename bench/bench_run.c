@@ -96,6 +96,9 @@ static double run_once(enum cfg c, bool timing, int err_fd)
 	emb[3] = state;
 	emb[4] = cgopt;
 	t0 = now_ms();
+	/* the time around the process, in the same format as its own marks */
+	if (timing && err_fd >= 0)
+		dprintf(err_fd, "kavachos: timing[0]: 0 ms (+0) bench: fork @%.3f\n", t0);
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
@@ -113,6 +116,8 @@ static double run_once(enum cfg c, bool timing, int err_fd)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		return -1;
+	if (timing && err_fd >= 0)
+		dprintf(err_fd, "kavachos: timing[0]: 0 ms (+0) bench: reaped @%.3f\n", now_ms());
 	return now_ms() - t0;
 }
 
@@ -181,7 +186,9 @@ struct phase {
 	int n;
 };
 
-/* "kavachos: timing[PID]: T ms (+D) WHAT @ABS" lines -> median D per WHAT.
+/* "kavachos: timing[PID]: T ms (+D) WHAT @ABS" lines -> median D per WHAT;
+ * the bench's own fork/reaped lines give the time before the process's
+ * first mark (fork, exec, the dynamic loader) and after its last (exit).
  * A daemon's first mark of a request measures its idle time before it, and
  * the BPF loading happens once at its start: those are left out. */
 static bool phase_skipped(const char *what)
@@ -190,12 +197,17 @@ static bool phase_skipped(const char *what)
 	       !strcmp(what, "end: start") || !strcmp(what, "main");
 }
 
+static bool phase_named(const char *what)
+{
+	return !phase_skipped(what) || !strncmp(what, "(", 1);
+}
+
 static void phases_print(const char *title, FILE *f, const char *prefix)
 {
 	static struct phase ph[MAX_PHASES];
 	char line[512], *p, *at;
+	double d, abs_t, fork_t = -1, last_t = -1;
 	int n = 0, i;
-	double d;
 
 	memset(ph, 0, sizeof(ph));
 	while (fgets(line, sizeof(line), f)) {
@@ -205,9 +217,26 @@ static void phases_print(const char *title, FILE *f, const char *prefix)
 		if (!p || strncmp(p, ") ", 2))
 			continue;
 		p += 2;
-		if ((at = strstr(p, " @")))
+		abs_t = -1;
+		if ((at = strstr(p, " @"))) {
+			abs_t = strtod(at + 2, NULL);
 			*at = 0;
-		if ((prefix && strncmp(p, prefix, strlen(prefix))) || phase_skipped(p))
+		}
+		if (!strcmp(p, "bench: fork")) {
+			fork_t = abs_t;
+			continue;
+		}
+		if (!strcmp(p, "main") && fork_t >= 0) {
+			d = abs_t - fork_t;
+			p = "(fork, exec, loader: until main)";
+		} else if (!strcmp(p, "bench: reaped") && last_t >= 0) {
+			d = abs_t - last_t;
+			p = "(exit, until reaped)";
+		} else if (!strncmp(p, "bench: ", 7)) {
+			continue;
+		}
+		last_t = abs_t;
+		if ((prefix && strncmp(p, prefix, strlen(prefix))) || !phase_named(p))
 			continue;
 		for (i = 0; i < n && strcmp(ph[i].name, p); i++)
 			;
