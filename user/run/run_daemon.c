@@ -90,6 +90,12 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 	if (e)
 		return e;
 	e = refused(r, "the session", err, errlen);
+	/* what it hands over (a cgroup, a ruleset, a filter) is taken from root
+	 * only: kavachos-load runs as root, a stand-in at --daemon-socket might not */
+	if (!e && (kv_control_peer(d->fd, &peer) || peer.uid != 0)) {
+		snprintf(err, errlen, "the daemon at the control socket is not root");
+		e = -EPERM;
+	}
 	if (!e && nfds < 1) {
 		snprintf(err, errlen, "kavachos-load sent no session cgroup");
 		e = -EPROTO;
@@ -107,16 +113,16 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 	if (json_object_object_get_ex(r, "state_dir", &v))
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", json_object_get_string(v));
 	l->cgroup_fd = fds[0];
+	i = 1;
 	if (json_object_object_get_ex(r, "landlock_restrict_flags", &v)) {
-		l->landlock_fd = fds[1];
+		l->landlock_fd = fds[i++];
 		l->landlock_flags = (unsigned)json_object_get_int64(v);
-	} else if (nfds > 1) {
-		close(fds[1]);
 	}
-	/* a filter is taken from root only, and only the one our own profile
-	 * compiles to (same inputs, same libseccomp); else we compile */
-	if (json_object_object_get_ex(r, "seccomp", &v) && !kv_control_peer(d->fd, &peer) &&
-	    peer.uid == 0) {
+	while (nfds > i) /* nothing else is expected */
+		close(fds[--nfds]);
+	/* only the filter our own profile compiles to (same inputs, same
+	 * libseccomp); else we compile */
+	if (json_object_object_get_ex(r, "seccomp", &v)) {
 		e = kv_seccomp_prog_from_json(v, l->profile, l->handoff_fd, prog);
 		if (e)
 			kv_debug(FEAT, "compiling the filter here: the daemon's %s",
