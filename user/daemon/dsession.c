@@ -45,6 +45,7 @@
 #include "seccomp/seccomp.h"
 #include "daemon/agent_pid.h"
 #include "daemon/start_helper.h"
+#include "daemon/fs_identity.h"
 #include "features/features.h"
 #include "lsm/lsm.h"
 #include <fcntl.h>
@@ -239,12 +240,26 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	 * the daemon loaded the lsm object; else a Landlock ruleset this daemon
 	 * builds and hands over (its child restricts itself with it), for an
 	 * agent not started yet */
-	if (lsm || (pending && kv_features_get()->landlock_abi > 0)) {
+	if (lsm || (pending && kv_features_get()->landlock.ok &&
+		    kv_features_get()->landlock_abi > 0)) {
 		struct kv_identity who = { .uid = cr->uid, .gid = cr->gid };
+		struct kv_fs_identity saved;
 
-		e = kv_files_glue_build(&d->in, &who, json_object_get_string(jbin), lsm,
-					lsm ? 0 : kv_features_get()->landlock_abi, &d->in.files, err,
-					sizeof(err));
+		/* a Landlock plan is made with the client's own view of the file
+		 * system (what it planned itself before the daemon did): root's
+		 * DAC bypass must not enumerate directories the client cannot */
+		e = lsm ? 0 : kv_fs_identity_of(cr->pid, &h.as);
+		e = e ?: lsm ? 0 : kv_fs_identity_enter(&h.as, &saved);
+		if (!e) {
+			e = kv_files_glue_build(&d->in, &who, json_object_get_string(jbin), lsm,
+						lsm ? 0 : kv_features_get()->landlock_abi,
+						&d->in.files, err, sizeof(err));
+			if (!lsm)
+				kv_fs_identity_leave(&saved);
+		} else {
+			snprintf(err, sizeof(err), "the client's identity: %s", strerror(-e));
+		}
+		h.has_as = !lsm;
 		if (e) {
 			kv_run_inputs_free(&d->in);
 			free(argv);

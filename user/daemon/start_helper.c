@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "daemon/start_helper.h"
 #include "lsm/lsm.h"
@@ -7,9 +9,19 @@
 static void *work(void *arg)
 {
 	struct kv_start_helper *h = arg;
+	struct kv_fs_identity saved;
+	int e;
 
-	if (h->plan)
-		h->rfd = kv_landlock_ruleset_create(h->plan, h->err, sizeof(h->err));
+	if (h->plan) {
+		/* this thread alone takes the client's identity (raw syscalls) */
+		e = h->has_as ? kv_fs_identity_enter(&h->as, &saved) : 0;
+		if (e)
+			snprintf(h->err, sizeof(h->err), "the client's identity: %s", strerror(-e));
+		else
+			h->rfd = kv_landlock_ruleset_create(h->plan, h->err, sizeof(h->err));
+		if (!e && h->has_as)
+			kv_fs_identity_leave(&saved);
+	}
 	if (h->handoff_fd >= 0 &&
 	    kv_seccomp_cache_prepare(h->filters, h->profile, h->handoff_fd, &h->prog))
 		h->prog = NULL; /* the client compiles */

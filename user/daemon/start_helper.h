@@ -8,6 +8,7 @@
 #define KV_START_HELPER_H
 #include <pthread.h>
 #include <stdbool.h>
+#include "daemon/fs_identity.h"
 
 struct kv_landlock_plan;
 struct kv_seccomp_cache;
@@ -17,6 +18,8 @@ struct kv_profile;
 struct kv_start_helper {
 	/* in */
 	const struct kv_landlock_plan *plan; /* NULL: no ruleset */
+	struct kv_fs_identity as; /* the client's: the ruleset's paths opened as it */
+	bool has_as;
 	struct kv_seccomp_cache *filters;    /* touched by this thread alone until joined */
 	const struct kv_profile *profile;
 	int handoff_fd; /* < 0: no filter */
