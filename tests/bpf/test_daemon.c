@@ -86,8 +86,9 @@ static bool start(struct daemon *d)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	/* up once it accepts: the socket file exists a moment before listen() */
-	for (i = 0; i < 500; i++) {
+	/* up once it accepts: the socket file exists a moment before listen();
+	 * loading every object takes ~10 s in the emulated VM: allow 60 */
+	for (i = 0; i < 3000; i++) {
 		int fd = kv_control_connect(d->sock);
 
 		if (fd >= 0) {
