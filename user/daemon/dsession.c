@@ -161,6 +161,18 @@ static int reply_err(int fd, const char *fmt, ...)
 	return reply(fd, r);
 }
 
+/* kv_live_start's wait for the helper's file rules. */
+static int files_planned(void *ctx, char *err, size_t errlen)
+{
+	struct kv_start_helper *h = ctx;
+	int e = kv_start_helper_planned(h);
+
+	kv_timing_mark("start: file rules planned (beside it)");
+	if (e)
+		snprintf(err, errlen, "file rules: %s", h->plan_msg);
+	return e;
+}
+
 /* Nobody registers a process that is not their own child. */
 static bool agent_ok(int pid, const struct ucred *cr)
 {
@@ -239,45 +251,30 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	/* file and exec rules, for the client's uid: in the BPF-LSM maps when
 	 * the daemon loaded the lsm object; else a Landlock ruleset this daemon
 	 * builds and hands over (its child restricts itself with it), for an
-	 * agent not started yet */
-	if (lsm || (pending && kv_features_get()->landlock.ok &&
-		    kv_features_get()->landlock_abi > 0)) {
-		struct kv_identity who = { .uid = cr->uid, .gid = cr->gid };
-		struct kv_fs_identity saved;
-
-		/* a Landlock plan is made with the client's own view of the file
-		 * system (what it planned itself before the daemon did): root's
-		 * DAC bypass must not enumerate directories the client cannot */
-		e = lsm ? 0 : kv_fs_identity_of(cr->pid, &h.as);
-		e = e ?: lsm ? 0 : kv_fs_identity_enter(&h.as, &saved);
-		if (!e) {
-			e = kv_files_glue_build(&d->in, &who, json_object_get_string(jbin), lsm,
-						lsm ? 0 : kv_features_get()->landlock_abi,
-						&d->in.files, err, sizeof(err));
-			if (!lsm)
-				kv_fs_identity_leave(&saved);
-		} else {
-			snprintf(err, sizeof(err), "the client's identity: %s", strerror(-e));
-		}
-		h.has_as = !lsm;
-		if (e) {
-			kv_run_inputs_free(&d->in);
-			free(argv);
-			free(d);
-			return reply_err(fd, "file rules: %s", err);
-		}
-	}
-	kv_timing_mark("start: file rules planned");
-	/* beside the session's making: the ruleset and the filter */
-	h.plan = kv_files_glue_landlock(d->in.files);
+	 * agent not started yet. Planned beside the session's making, with the
+	 * ruleset and the filter (start_helper.c). */
+	h.lsm = lsm;
+	h.plan_files = lsm || (pending && kv_features_get()->landlock.ok &&
+			       kv_features_get()->landlock_abi > 0);
+	h.landlock_abi = kv_features_get()->landlock_abi;
+	h.in = &d->in;
+	h.who.uid = cr->uid;
+	h.who.gid = cr->gid;
+	h.binary = json_object_get_string(jbin);
 	h.filters = ds->filters;
-	h.profile = d->in.profile;
 	if (pending && json_object_object_get_ex(m, "handoff_fd", &jh) &&
 	    json_object_is_type(jh, json_type_int) && json_object_get_int(jh) >= 0 &&
 	    json_object_get_int(jh) < 65536)
 		h.handoff_fd = json_object_get_int(jh);
-	if (pending)
-		kv_start_helper_start(&h);
+	if (h.plan_files && !lsm && (e = kv_fs_identity_of(cr->pid, &h.as))) {
+		kv_run_inputs_free(&d->in);
+		free(argv);
+		free(d);
+		return reply_err(fd, "file rules: the client's identity: %s", strerror(-e));
+	}
+	kv_start_helper_start(&h);
+	hooks.before_files = files_planned;
+	hooks.files_ctx = &h;
 	snprintf(l.path, sizeof(l.path), "%s", json_object_get_string(jbin));
 	l.id.uid = cr->uid;
 	l.id.gid = cr->gid;
@@ -298,7 +295,7 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 		nfds--;
 		snprintf(err, sizeof(err), "opening %s: %s", d->lv->s.cgroup, strerror(-e));
 	}
-	if (!e && h.plan && h.rfd < 0) {
+	if (!e && kv_files_glue_landlock(d->in.files) && h.rfd < 0) {
 		e = h.rfd;
 		snprintf(err, sizeof(err), "Landlock ruleset: %s", h.err);
 	}
@@ -336,7 +333,8 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 		fds[nfds++] = h.rfd;
 		h.rfd = -1;
 		json_object_object_add(r, "landlock_restrict_flags",
-				       json_object_new_int64(kv_landlock_plan_restrict_flags(h.plan)));
+				       json_object_new_int64(kv_landlock_plan_restrict_flags(
+					   kv_files_glue_landlock(d->in.files))));
 	}
 	e = kv_control_send_fds(fd, r, fds, nfds);
 	kv_timing_mark("start: answered");

@@ -21,9 +21,13 @@ int kv_files_glue_build(const struct kv_run_inputs *in, const struct kv_identity
 {
 	struct kv_files_input fi = { 0 };
 	struct kv_files_glue *g = calloc(1, sizeof(*g));
-	struct passwd *pw = getpwuid(id->uid);
+	struct passwd pwd, *pw = NULL;
+	char pwbuf[4096];
 	int e;
 
+	/* reentrant: the daemon plans on a helper thread */
+	if (getpwuid_r(id->uid, &pwd, pwbuf, sizeof(pwbuf), &pw))
+		pw = NULL;
 	if (!g)
 		return -ENOMEM;
 	g->lsm = lsm;

@@ -96,6 +96,8 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		goto fail;
 	}
 	lv->registered = true;
+	if (hooks && hooks->before_files && (e = hooks->before_files(hooks->files_ctx, err, errlen)))
+		goto fail;
 	/* file and exec rules: BPF-LSM maps (a Landlock plan needs nothing here) */
 	if (in->files && (e = kv_files_glue_apply(in->files, b, lv->s.cgid))) {
 		snprintf(err, errlen, "file rules into the BPF-LSM maps: %s", strerror(-e));

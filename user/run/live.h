@@ -36,6 +36,11 @@ struct kv_live_hooks {
 	 * the daemon passes its kv_resolve_cache) */
 	kv_egress_resolver resolve;
 	void *resolve_arg;
+	/* called once the maps are written, before the file rules go into the
+	 * BPF-LSM maps and the genesis is sealed: the daemon plans in->files on
+	 * a thread meanwhile and waits for them here */
+	int (*before_files)(void *ctx, char *err, size_t errlen);
+	void *files_ctx;
 };
 
 int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
