@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timing.h"
 
 #define KAVACHOS_VERSION "0.1.0"
 
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 {
 	int i;
 
+	kv_timing_mark("main");
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
 			kv_json_output = true;

@@ -18,6 +18,7 @@
 #include "daemon/control.h"
 #include "features/features.h"
 #include "session/cgroup.h"
+#include "daemon/agent_pid.h"
 
 struct daemon {
 	char dir[PATH_MAX], conf[PATH_MAX + 16], sock[PATH_MAX + 16], pins[128], cg[64];
@@ -86,9 +87,15 @@ static bool start(struct daemon *d)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 500; i++) {
-		if (!access(d->sock, F_OK))
+	/* up once it accepts: the socket file exists a moment before listen();
+	 * loading every object takes ~10 s in the emulated VM: allow 60 */
+	for (i = 0; i < 3000; i++) {
+		int fd = kv_control_connect(d->sock);
+
+		if (fd >= 0) {
+			close(fd);
 			return true;
+		}
 		usleep(20000);
 	}
 	return false;
@@ -129,6 +136,8 @@ KV_TEST(sessions_pins_kill9_adopt)
 		 " acct connect=127.0.0.3:9 exit7 2>&1", b, d.sock, b);
 	ASSERT_EQ(rc, 7, "agent_status");
 	ASSERT_HAS_SUBSTR(out, "acct EPERM", "syscall_refused");
+	/* receipts.sync = group (the default): answered before the end's sync, and said so */
+	ASSERT_HAS_SUBSTR(out, "being synced to disk (receipts.sync = group)", "end_not_claimed_durable");
 	ASSERT_HAS_SUBSTR(out, "connect=127.0.0.3:9 EPERM", "connect_refused");
 	rc = kv_sh(out, sizeof(out), KV " audit --all --state-dir=%s 2>&1", b, d.state);
 	ASSERT_EQ(rc, 0, "audit_clean");
@@ -222,6 +231,208 @@ KV_TEST(session_for_foreign_pid_refused)
 	json_object_put(req);
 	json_object_put(resp);
 	close(fd);
+out:
+	daemon_teardown(&d);
+}
+
+/* *cgfd: the session cgroup (first fd); a Landlock ruleset the daemon
+ * sends second (no BPF-LSM here) is checked and closed */
+static struct json_object *pending_start(int fd, int *cgfd)
+{
+	struct json_object *req, *resp = NULL;
+	int fds[KV_CONTROL_MAX_FDS], nfds = 0;
+	char err[256];
+
+	*cgfd = -1;
+	req = json_tokener_parse("{\"op\":\"session_start\",\"binary\":\"/bin/true\","
+				 "\"argv\":[\"true\"],\"handoff_fd\":5,\"inputs\":{\"trust_mask\":255,"
+				 "\"domain\":\"general\",\"no_default_net\":true}}");
+	if (kv_control_call_fds(fd, req, &resp, fds, &nfds, err, sizeof(err)))
+		fprintf(stderr, "  call: %s\n", err);
+	json_object_put(req);
+	if (nfds > 0)
+		*cgfd = fds[0];
+	if (resp && json_object_object_get_ex(resp, "landlock_restrict_flags", NULL))
+		ASSERT_EQ(nfds, 2, "ruleset passed with the cgroup");
+	while (nfds > 1)
+		close(fds[--nfds]);
+	return resp;
+}
+
+/* A session made before its agent: the client gets the cgroup to spawn
+ * into and the compiled filter; if it goes away before its agent exists,
+ * the session ends (sealed, cgroup removed). */
+KV_TEST(pending_session_ends_with_its_client)
+{
+	struct json_object *resp = NULL, *v;
+	char cg[PATH_MAX] = "", out[4096];
+	struct daemon d;
+	int fd = -1, cgfd = -1, i;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto out;
+	resp = pending_start(fd, &cgfd);
+	if (!ASSERT_OK_PTR(resp, "answer") ||
+	    !ASSERT_TRUE(json_object_object_get_ex(resp, "ok", &v) && json_object_get_boolean(v), "ok"))
+		goto out;
+	ASSERT_TRUE(json_object_object_get_ex(resp, "seccomp", NULL), "filter compiled by the daemon");
+	ASSERT_GE(cgfd, 0, "cgroup fd passed");
+	if (json_object_object_get_ex(resp, "cgroup", &v))
+		snprintf(cg, sizeof(cg), "%s", json_object_get_string(v));
+	close(fd);
+	fd = -1;
+	for (i = 0; i < 200 && !access(cg, F_OK); i++)
+		usleep(20000);
+	ASSERT_LT(i, 200, "session cgroup removed");
+	ASSERT_EQ(kv_sh(out, sizeof(out), "grep -h SESSION_END %s/sessions/ks-*.jsonl", d.state), 0,
+		  "ended");
+	ASSERT_HAS_SUBSTR(out, "agent never started", "why");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cgfd >= 0)
+		close(cgfd);
+	json_object_put(resp);
+	daemon_teardown(&d);
+}
+
+/* An agent born in the session's cgroup (root: clone3 CLONE_INTO_CGROUP)
+ * needs no session_pid: the session is live once its cgroup is populated,
+ * outlives its client like any session, and ends when the agent exits. */
+KV_TEST(agent_born_in_its_session)
+{
+	struct json_object *resp = NULL, *v;
+	char root[PATH_MAX], cg[PATH_MAX] = "", out[4096];
+	struct daemon d;
+	int fd = -1, cgfd = -1, go[2] = { -1, -1 }, i;
+	bool placed = false;
+	pid_t child = -1;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up") || !ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root") ||
+	    !ASSERT_OK(pipe(go), "pipe"))
+		goto out;
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto out;
+	resp = pending_start(fd, &cgfd);
+	if (!ASSERT_OK_PTR(resp, "answer") || !ASSERT_GE(cgfd, 0, "cgroup fd"))
+		goto out;
+	if (json_object_object_get_ex(resp, "cgroup", &v))
+		snprintf(cg, sizeof(cg), "%s", json_object_get_string(v));
+	child = kv_cgroup_fork_into(cgfd, &placed);
+	if (child == 0) {
+		char c;
+
+		close(fd); /* the connection is the client's alone */
+		close(go[1]);
+		_exit(read(go[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(go[0]);
+	go[0] = -1;
+	ASSERT_TRUE(placed, "born in the session (root, one thread)");
+	ASSERT_TRUE(kv_proc_in_cgroup(child, root, cg), "in the session cgroup");
+	usleep(600000); /* the daemon's reaper (every 200 ms) has seen it */
+	close(fd);
+	fd = -1;
+	usleep(300000);
+	ASSERT_OK(access(cg, F_OK), "still live without its client");
+	ASSERT_EQ(write(go[1], "g", 1), 1, "release the agent");
+	waitpid(child, NULL, 0);
+	child = -1;
+	for (i = 0; i < 200 && !access(cg, F_OK); i++)
+		usleep(20000);
+	ASSERT_LT(i, 200, "ended with its agent");
+	ASSERT_EQ(kv_sh(out, sizeof(out), "grep -h SESSION_END %s/sessions/ks-*.jsonl", d.state), 0,
+		  "sealed");
+out:
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (cgfd >= 0)
+		close(cgfd);
+	if (go[0] >= 0)
+		close(go[0]);
+	if (go[1] >= 0)
+		close(go[1]);
+	json_object_put(resp);
+	daemon_teardown(&d);
+}
+
+/* session_pid names the agent: only the caller's own child. */
+KV_TEST(session_pid_foreign_refused)
+{
+	struct json_object *resp = NULL, *req, *r2 = NULL, *v = NULL;
+	char err[256], msg[256];
+	struct daemon d;
+	int fd = -1, cgfd = -1;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto out;
+	resp = pending_start(fd, &cgfd);
+	if (!ASSERT_OK_PTR(resp, "answer") || !json_object_object_get_ex(resp, "session_id", &v))
+		goto out;
+	snprintf(msg, sizeof(msg), "{\"op\":\"session_pid\",\"pid\":1,\"session_id\":\"%s\"}",
+		 json_object_get_string(v));
+	req = json_tokener_parse(msg);
+	ASSERT_OK(kv_control_call(fd, req, &r2, err, sizeof(err)), "call");
+	json_object_put(req);
+	v = NULL;
+	if (r2)
+		json_object_object_get_ex(r2, "error", &v);
+	ASSERT_HAS_SUBSTR(v ? json_object_get_string(v) : NULL, "not a child of the caller", "why");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cgfd >= 0)
+		close(cgfd);
+	json_object_put(resp);
+	json_object_put(r2);
+	daemon_teardown(&d);
+}
+
+/* receipts.* in kavachos.conf reach the session's chain: with sync = each
+ * the genesis says so and the end is durable before run reports it. */
+KV_TEST(receipts_sync_each_from_config)
+{
+	const char *b = kvtest_build_dir();
+	static char out[1 << 16];
+	struct daemon d;
+	FILE *f;
+	int rc;
+
+	if (!daemon_setup(&d))
+		return;
+	f = fopen(d.conf, "a");
+	if (!ASSERT_OK_PTR(f, "conf"))
+		goto out;
+	fputs("receipts.sync = each\nreceipts.checkpoint_every = 77\n", f);
+	fclose(f);
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	rc = kv_sh(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFF --no-default-net "
+		   "-- /bin/true 2>&1", b, d.sock);
+	ASSERT_EQ(rc, 0, "ran");
+	ASSERT_FALSE(strstr(out, "being synced") != NULL, "durable when reported");
+	rc = kv_sh(out, sizeof(out), "head -c 65536 %s/sessions/ks-*.jsonl | grep SESSION_START",
+		   d.state);
+	ASSERT_EQ(rc, 0, "genesis");
+	ASSERT_HAS_SUBSTR(out, "\"sync\":\"each\"", "sync each sealed in the genesis");
+	ASSERT_HAS_SUBSTR(out, "\"checkpoint_every\":77", "checkpoint_every sealed");
 out:
 	daemon_teardown(&d);
 }

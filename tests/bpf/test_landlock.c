@@ -457,3 +457,84 @@ KV_TEST(ptrace_outside_refused)
 out:
 	teardown(&s);
 }
+
+struct prebuilt_arg {
+	const struct kv_landlock_plan *pl;
+	int rfd;
+	struct probes_arg probes;
+	char swapped[PATH_MAX + 16];
+	int swapped_read;
+};
+
+static int enforce_then_probe(void *arg)
+{
+	struct prebuilt_arg *a = arg;
+	char err[256];
+	int fd;
+
+	if (kv_landlock_ruleset_enforce(kv_landlock_plan_restrict_flags(a->pl), a->rfd, err,
+					sizeof(err))) {
+		fprintf(stderr, "  agent: %s\n", err);
+		return 90;
+	}
+	lt_run_probes(a->probes.t, a->probes.p, a->probes.n, a->probes.res);
+	fd = open(a->swapped, O_RDONLY | O_CLOEXEC);
+	a->probes.res[a->probes.n] = fd < 0 ? errno : 0;
+	return 0;
+}
+
+/* The ruleset built in kavachos before the fork (while the daemon seals the
+ * genesis) and only enforced by the child answers as the child's own; a
+ * directory of the plan that became a file before the ruleset was built
+ * gets the file rights (readable like its neighbours), not an error. */
+KV_TEST(ruleset_built_before_the_fork)
+{
+	struct prebuilt_arg a = { .rfd = -1 };
+	struct kv_files_input in;
+	char err[512];
+	struct setup s;
+	size_t i;
+	int fd;
+
+	memset(&s, 0, sizeof(s));
+	s.abi = landlock_abi();
+	if (!s.abi || !ASSERT_OK(lt_tree_make(&s.t, kvtest_tmpdir()), "tree"))
+		goto out;
+	snprintf(a.swapped, sizeof(a.swapped), "%s/was-a-dir", s.t.home);
+	if (!ASSERT_OK(mkdir(a.swapped, 0755), "dir"))
+		goto out;
+	lt_tree_input(&s.t, &in);
+	if (!ASSERT_OK(kv_files_policy_build(&in, &s.p, err, sizeof(err)), err) ||
+	    !ASSERT_OK(kv_landlock_plan_build(s.p, s.abi, &s.pl, err, sizeof(err)), err))
+		goto out;
+	rmdir(a.swapped);
+	fd = open(a.swapped, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (!ASSERT_GE(fd, 0, "now a file"))
+		goto out;
+	close(fd);
+	a.pl = s.pl;
+	a.rfd = kv_landlock_ruleset_create(s.pl, err, sizeof(err));
+	if (!ASSERT_GE(a.rfd, 0, err))
+		goto out;
+	a.probes.t = &s.t;
+	a.probes.p = lt_file_probes;
+	a.probes.n = lt_n_file_probes;
+	a.probes.res = lt_results(a.probes.n + 1);
+	if (!ASSERT_OK_PTR(a.probes.res, "results") ||
+	    !ASSERT_EQ(run_confined(NULL, enforce_then_probe, &a, false), 0, "agent"))
+		goto out;
+	for (i = 0; i < a.probes.n; i++) {
+		const struct lt_probe *p = &lt_file_probes[i];
+		int want = p->ll_errno;
+
+		if (p->op == LT_TRUNCATE && s.abi < 3)
+			want = 0;
+		if (want != LT_UNCHECKED)
+			ASSERT_EQ(a.probes.res[i], want, p->name);
+	}
+	ASSERT_EQ(a.probes.res[a.probes.n], 0, "swapped path readable as a file");
+out:
+	if (a.rfd >= 0)
+		close(a.rfd);
+	teardown(&s);
+}

@@ -269,7 +269,7 @@ KV_TEST(enforcement_names_mechanism)
 	if (!f->bpf_lsm.ok && f->landlock_abi > 0 &&
 	    !ASSERT_OK(kv_landlock_plan_build(p, f->landlock_abi, &pl, err, sizeof(err)), err))
 		goto out;
-	o = kv_files_enforcement_json(p, f, pl);
+	o = kv_files_enforcement_json(p, f->bpf_lsm.ok, pl);
 	ASSERT_STREQ(json_object_get_string(json_object_object_get(o, "mechanism")),
 		     f->bpf_lsm.ok ? "bpf-lsm" : pl ? "landlock" : "none", "mechanism");
 	ASSERT_GE(json_object_array_length(json_object_object_get(o, "limits")), 1, "limits");

@@ -129,7 +129,7 @@ KV_TEST(session_list)
 	kv_store_session_path(path, sizeof(path), c.state_dir, "ks-aaa-unindexed");
 	ASSERT_OK(rc_write_file(path, c.data, c.len), "copy");
 	o = json_tokener_parse("{\"event\":\"start\",\"session\":\"ks-gone\"}");
-	ASSERT_OK(kv_store_index_append(c.state_dir, o), "index");
+	ASSERT_OK(kv_store_index_append(c.state_dir, o, true), "index");
 	json_object_put(o);
 	kv_store_path(path, sizeof(path), "%s/sessions/README.txt", c.state_dir);
 	ASSERT_OK(rc_write_file(path, "x", 1), "foreign file");

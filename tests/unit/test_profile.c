@@ -2,6 +2,7 @@
 /* The profile engine without a kernel: inputs, tables, rules, hashes. */
 #include <errno.h>
 #include <stdlib.h>
+#include "common/sha256.h"
 #include "kvtest.h"
 #include "profile/profile_int.h"
 
@@ -288,6 +289,32 @@ KV_TEST(deterministic_golden_hashes)
 		kv_profile_free(a);
 		kv_profile_free(b);
 	}
+}
+
+/* The hash is remembered per profile content (hash_memo.c): asked again,
+ * and interleaved with other profiles, it is always the hash of that
+ * profile's own canonical JSON. */
+KV_TEST(remembered_hash_is_the_profiles_own)
+{
+	size_t i, round;
+
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < sizeof(golden) / sizeof(golden[0]); i++) {
+			struct kv_profile *p = build(golden[i].mask, golden[i].d, golden[i].depth,
+						     golden[i].strict);
+			char h[65], direct[65], *c;
+			size_t len;
+
+			if (!p)
+				return;
+			c = kv_profile_canonical(p, &len);
+			ASSERT_OK(kv_profile_hash(p, h), "hash");
+			ASSERT_OK(c ? kv_sha256_hex(c, len, direct) : -ENOMEM, "direct");
+			ASSERT_STREQ(h, direct, "remembered = computed");
+			ASSERT_STREQ(h, golden[i].sha256, "golden");
+			free(c);
+			kv_profile_free(p);
+		}
 }
 
 KV_TEST(extras_order_does_not_change_the_hash)

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -70,6 +72,46 @@ KV_TEST(key_created_private)
 	ASSERT_STREQ(kv_receipt_key_id(k1), kv_receipt_key_id(k2), "stable key");
 	kv_receipt_key_free(k1);
 	kv_receipt_key_free(k2);
+}
+
+/* The key is remembered between chains (the daemon makes one per session),
+ * but a key file replaced under it is read again: a chain then signs with
+ * the key on disk, never a stale one. */
+KV_TEST(key_file_replaced_is_reread)
+{
+	char dir[PATH_MAX], path[PATH_MAX], other[PATH_MAX];
+	struct kv_chain_opts o = opts("s", dir, sizeof(dir));
+	struct kv_chain_opts o2 = opts("t", other, sizeof(other));
+	struct kv_receipt_key *k1 = NULL, *k2 = NULL, *k3 = NULL;
+	struct kv_chain *c;
+	char id1[KV_SHA256_HEX];
+
+	/* two state dirs, two keys */
+	if (!ASSERT_OK(kv_chain_create(&o, NULL, &c), "create s") ||
+	    !ASSERT_OK(kv_chain_close(c, NULL), "close s") ||
+	    !ASSERT_OK(kv_chain_create(&o2, NULL, &c), "create t") ||
+	    !ASSERT_OK(kv_chain_close(c, NULL), "close t"))
+		return;
+	if (!ASSERT_OK(kv_receipt_key_load_or_create(other, &k3), "load t") ||
+	    !ASSERT_OK(kv_receipt_key_load_or_create(dir, &k1), "load s"))
+		return;
+	snprintf(id1, sizeof(id1), "%s", kv_receipt_key_id(k1));
+	ASSERT_OK(kv_receipt_key_load_or_create(dir, &k2), "load s again");
+	ASSERT_STREQ(kv_receipt_key_id(k2), id1, "remembered");
+	kv_receipt_key_free(k2);
+	k2 = NULL;
+	/* t's key copied over s's: s now signs with t's key */
+	kv_store_path(path, sizeof(path), "cp -p %s/keys/receipts.ed25519 %s/keys/receipts.ed25519",
+		      other, dir);
+	ASSERT_OK(system(path), "replace the key");
+	ASSERT_OK(kv_receipt_key_load_or_create(dir, &k2), "load s after the swap");
+	if (k2 && k3) {
+		ASSERT_STREQ(kv_receipt_key_id(k2), kv_receipt_key_id(k3), "the key on disk");
+		ASSERT_FALSE(!strcmp(kv_receipt_key_id(k2), id1), "not the stale one");
+	}
+	kv_receipt_key_free(k1);
+	kv_receipt_key_free(k2);
+	kv_receipt_key_free(k3);
 }
 
 KV_TEST(refuses_bad_input)
@@ -457,4 +499,42 @@ KV_TEST(active_session)
 	ASSERT_EQ(found, 0, "a live session is not unfinished");
 	ASSERT_OK(kv_chain_close(c, NULL), "close");
 	ASSERT_EQ(audit(dir, &r), KV_CLEAN, "closed");
+}
+
+/* The daemon answers its client once SESSION_END is sealed and lets the
+ * sync finish on its own thread (group commit): the end is reported not
+ * durable, the close still completes and syncs, and a chain that already
+ * ends with SESSION_END and its checkpoint audits clean even while its
+ * writer holds it. With KV_SYNC_EACH the end is durable on return. */
+KV_TEST(close_async)
+{
+	static const enum kv_sync_mode modes[] = { KV_SYNC_GROUP, KV_SYNC_NONE, KV_SYNC_EACH };
+	char dir[PATH_MAX], sub[8], path[PATH_MAX + 64];
+	struct kv_audit_result r;
+	struct kv_chain_opts o;
+	struct kv_chain *c;
+	bool durable;
+	unsigned m;
+	int fd;
+
+	for (m = 0; m < 3; m++) {
+		snprintf(sub, sizeof(sub), "a%u", m);
+		o = opts(sub, dir, sizeof(dir));
+		o.sync = modes[m];
+		if (!ASSERT_OK(kv_chain_create(&o, NULL, &c), "create"))
+			return;
+		ASSERT_OK(kv_chain_append(c, "EGRESS_DENY", field("port", 1), 0), "append");
+		ASSERT_OK(kv_chain_close_async(c, field("exit_status", 0), &durable), "close");
+		ASSERT_EQ(durable, modes[m] == KV_SYNC_EACH, "durable only when synced");
+		kv_chain_wait_closes();
+		ASSERT_EQ(audit(dir, &r), KV_CLEAN, "complete");
+		ASSERT_TRUE(r.ended, "ended");
+	}
+	/* a complete chain whose writer still holds the lock */
+	snprintf(path, sizeof(path), "%s/sessions/%s.jsonl", dir, RC_SESSION);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!ASSERT_GE(fd, 0, "open") || !ASSERT_OK(flock(fd, LOCK_EX | LOCK_NB), "hold"))
+		return;
+	ASSERT_EQ(audit(dir, &r), KV_CLEAN, "ended chain judged as it stands");
+	close(fd);
 }

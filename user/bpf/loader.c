@@ -11,6 +11,7 @@
 #include "bpf/loader.h"
 #include "bpf/rodata.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "features/features.h"
 
 #define FEAT "bpf"
@@ -192,6 +193,7 @@ int kv_bpf_open_load(const struct kv_bpf_opts *o, struct kv_bpf **out)
 		/* open */
 		bytes = kv_objects[i].elf_bytes(&sz);
 		b->objs[i] = bpf_object__open_mem(bytes, sz, &oo);
+		kv_timing_markf("bpf: %s opened", kv_objects[i].name);
 		if (!b->objs[i]) {
 			err = -errno;
 			kv_warn(FEAT, "open %s: %s", kv_objects[i].name, strerror(-err));
@@ -208,6 +210,7 @@ int kv_bpf_open_load(const struct kv_bpf_opts *o, struct kv_bpf **out)
 			goto fail;
 		/* load */
 		err = bpf_object__load(b->objs[i]);
+		kv_timing_markf("bpf: %s loaded (verified)", kv_objects[i].name);
 		if (err && needs_lsm(kv_objects[i].name)) {
 			/* BPF-LSM probed fine but this object did not load: run
 			 * with the fallbacks rather than not at all, and say so */

@@ -28,11 +28,23 @@ void kv_err(const char *fmt, ...)
 	}
 }
 
+/* One line, one write: stderr is unbuffered, and the daemon logs a line or
+ * two per session (three writes each, before). */
 static void vlog(const char *level, const char *feature, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "kavachos: %s%s%s", level, feature ? feature : "", feature ? ": " : "");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "kavachos: %s%s%s", level, feature ? feature : "",
+			 feature ? ": " : "");
+
+	if (n >= 0 && (size_t)n < sizeof(line) - 1)
+		n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2; /* cut: the line still ends */
+	line[n++] = '\n';
+	line[n] = 0;
+	fputs(line, stderr);
 }
 
 void kv_warn(const char *feature, const char *fmt, ...)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "common/parse.h"
 #include "daemon/conf.h"
+#include "egress/resolve_cache.h"
 #include "kv_egress.h"
 
 void kv_daemon_conf_defaults(struct kv_daemon_conf *c)
@@ -28,6 +29,7 @@ void kv_daemon_conf_defaults(struct kv_daemon_conf *c)
 	c->checkpoint_every = 1000;
 	c->checkpoint_secs = 10;
 	c->egress_max_entries = KV_EGRESS_DEF_ENTRIES;
+	c->egress_resolve_cache_secs = KV_RESOLVE_CACHE_OK_SECS;
 }
 
 enum kind { K_PATH, K_STR, K_U32, K_POW2, K_SYNC };
@@ -59,6 +61,7 @@ static const struct key {
 	U("receipts.checkpoint_every", checkpoint_every, 1, 100000000),
 	U("receipts.checkpoint_secs", checkpoint_secs, 1, 86400),
 	U("egress.max_entries", egress_max_entries, 16, 10000000),
+	U("egress.resolve_cache_secs", egress_resolve_cache_secs, 0, 3600),
 #undef P
 #undef U
 };

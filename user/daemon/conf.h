@@ -22,6 +22,7 @@ struct kv_daemon_conf {
 	uint32_t receipts_batch_max, receipts_batch_delay_ms;
 	uint32_t checkpoint_every, checkpoint_secs;
 	uint32_t egress_max_entries;   /* kv_egress_lpm size */
+	uint32_t egress_resolve_cache_secs; /* reuse of host-name answers across sessions */
 };
 
 void kv_daemon_conf_defaults(struct kv_daemon_conf *c);

@@ -200,6 +200,7 @@ int kv_daemon_main(struct kv_daemon_opts *o)
 			if (!pfd[i].revents)
 				continue;
 			if (kv_dsessions_serve(ds, pfd[i].fd) < 0) {
+				kv_dsessions_client_gone(ds, pfd[i].fd);
 				close(pfd[i].fd);
 				pfd[i] = pfd[nclients--];
 				i--;

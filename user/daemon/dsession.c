@@ -1,7 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Control requests (one JSON object each, answered with {"ok": ...}):
  *   {"op":"ping"}
- *   {"op":"session_start","pid":N,"session_id":S,"binary":B,"argv":[..],"inputs":{..}}
+ *   {"op":"session_start","session_id":S,"binary":B,"argv":[..],"inputs":{..},
+ *    "handoff_fd":N}
+ *       the session is made before its agent exists: the answer carries the
+ *       session cgroup's directory (SCM_RIGHTS) for the client to spawn the
+ *       agent into, and the compiled seccomp filter for its handoff fd; the
+ *       session waits for session_pid (its client's connection closing, or
+ *       KV_DS_PENDING_SECS, ends it)
+ *   {"op":"session_pid","session_id":S,"pid":N}
+ *       the agent, when it was not born in the session's cgroup (the
+ *       client could not spawn it there): moved in. One born there needs
+ *       no message: the session is live once its cgroup is populated
+ *   {"op":"session_start","pid":N,...}  the same with an existing agent
  *       pid must be a child of the caller with the caller's uid: nobody
  *       registers a session for a process that is not their own
  *   {"op":"session_end","session_id":S,"status":wait-status}
@@ -19,6 +30,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "common/log.h"
+#include "common/timing.h"
 #include "daemon/control.h"
 #include "daemon/dsession.h"
 #include "events/events.h"
@@ -29,25 +41,41 @@
 #include "run/privs.h"
 #include "run/launch.h"
 #include "run/live.h"
+#include "egress/resolve_cache.h"
 #include "run/release.h"
 #include "run/runtime.h"
 #include "session/cgroup.h"
 #include "session/session.h"
+#include "seccomp/seccomp.h"
+#include "daemon/agent_pid.h"
+#include "daemon/start_helper.h"
+#include "daemon/fs_identity.h"
+#include "features/features.h"
+#include "lsm/lsm.h"
+#include <fcntl.h>
 
 #define FEAT "daemon"
 #define KV_DS_MAX 1024
+#define KV_DS_PENDING_SECS 60 /* a session without its agent after this long ends */
 
 struct dsess {
 	struct kv_live *lv;
 	struct kv_run_inputs in;
 	uid_t owner;
 	int status; /* wait status reported by the client, -1 unknown */
+	/* made before its agent: waits for session_pid from client_fd */
+	bool pending;
+	int client_fd;
+	time_t since;
 };
 
 struct kv_dsessions {
 	struct kv_runtime *rt;
+	struct kv_resolve_cache *names; /* host-name answers shared by the sessions */
+	struct kv_seccomp_cache *filters; /* compiled filters handed to clients */
 	struct kv_daemon_conf conf;
 	char agents[PATH_MAX];
+	char root[PATH_MAX]; /* the cgroup2 mount */
 	struct dsess *s[KV_DS_MAX];
 	int n;
 	time_t swept; /* last sweep for sessions of an earlier daemon */
@@ -143,10 +171,22 @@ static int demand_sync(struct kv_dsessions *ds, bool starting)
 int kv_dsessions_new(struct kv_runtime *rt, const struct kv_daemon_conf *c, const char *agents,
 		     struct kv_dsessions **out)
 {
+	struct kv_resolve_cache_opts ro = { .ok_secs = c->egress_resolve_cache_secs,
+					    .fail_secs = KV_RESOLVE_CACHE_FAIL_SECS };
 	struct kv_dsessions *ds = calloc(1, sizeof(*ds));
+	int e;
 
 	if (!ds)
 		return -ENOMEM;
+	e = kv_resolve_cache_new(&ro, &ds->names);
+	e = e ?: kv_seccomp_cache_new(&ds->filters);
+	e = e ?: kv_cgroup2_root(ds->root, sizeof(ds->root));
+	if (e) {
+		kv_resolve_cache_free(ds->names);
+		kv_seccomp_cache_free(ds->filters);
+		free(ds);
+		return e;
+	}
 	ds->rt = rt;
 	ds->conf = *c;
 	snprintf(ds->agents, sizeof(ds->agents), "%s", agents);
@@ -163,6 +203,17 @@ void kv_dsessions_reconfigure(struct kv_dsessions *ds, const struct kv_daemon_co
 	snprintf(cg, sizeof(cg), "%s", ds->conf.cgroup);
 	ds->conf = *c;
 	snprintf(ds->conf.cgroup, sizeof(ds->conf.cgroup), "%s", cg);
+	{
+		/* answers resolved under the old settings are dropped */
+		struct kv_resolve_cache_opts ro = { .ok_secs = c->egress_resolve_cache_secs,
+						    .fail_secs = KV_RESOLVE_CACHE_FAIL_SECS };
+		struct kv_resolve_cache *rc;
+
+		if (!kv_resolve_cache_new(&ro, &rc)) {
+			kv_resolve_cache_free(ds->names);
+			ds->names = rc;
+		}
+	}
 	kv_info(FEAT, "configuration reloaded (applies to new sessions)");
 }
 
@@ -202,55 +253,70 @@ static int reply_err(int fd, const char *fmt, ...)
 	return reply(fd, r);
 }
 
-/* The pid's parent and real uid, from /proc. */
-static int proc_owner(pid_t pid, pid_t *ppid, uid_t *uid)
+/* kv_live_start's wait for the helper's file rules. */
+static int files_planned(void *ctx, char *err, size_t errlen)
 {
-	char path[64], line[256];
-	int found = 0;
-	FILE *f;
+	struct kv_start_helper *h = ctx;
+	int e = kv_start_helper_planned(h);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned a;
-
-		if (sscanf(line, "PPid: %u", &a) == 1) {
-			*ppid = (pid_t)a;
-			found |= 1;
-		} else if (sscanf(line, "Uid: %u", &a) == 1) {
-			*uid = (uid_t)a;
-			found |= 2;
-		}
-	}
-	fclose(f);
-	return found == 3 ? 0 : -EIO;
+	kv_timing_mark("start: file rules planned (beside it)");
+	if (e)
+		snprintf(err, errlen, "file rules: %s", h->plan_msg);
+	return e;
 }
+
+/* Nobody registers a process that is not their own child. */
+static bool agent_ok(int pid, const struct ucred *cr)
+{
+	pid_t ppid = 0;
+	uid_t uid = 0;
+
+	return pid > 0 && !kv_proc_owner(pid, &ppid, &uid) && ppid == cr->pid && uid == cr->uid;
+}
+
+/* Into the session's cgroup, unless the client spawned it there (a move
+ * waits for an RCU grace period: see kv_cgroup_move). */
+static int place(struct kv_dsessions *ds, struct dsess *d, int pid, char *err, size_t errlen)
+{
+	int e;
+
+	if (kv_proc_in_cgroup(pid, ds->root, d->lv->s.cgroup))
+		return 0;
+	e = kv_cgroup_move(d->lv->s.cgroup, pid);
+	kv_timing_mark("start: agent moved");
+	if (e)
+		snprintf(err, errlen, "moving pid %d into %s: %s", pid, d->lv->s.cgroup,
+			 strerror(-e));
+	return e;
+}
+
+static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *cr,
+			   struct json_object *m, int *idx);
 
 static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
 {
-	struct json_object *jpid, *jid, *jbin, *jargv, *jin, *r;
+	struct json_object *jpid = NULL, *jid, *jbin, *jargv, *jin, *jh, *r;
+	struct kv_live_hooks hooks = { .resolve = kv_resolve_cache_lookup, .resolve_arg = ds->names };
+	struct kv_start_helper h = { .handoff_fd = -1 };
 	struct kv_launch l = { 0 };
 	struct dsess *d;
 	char err[512], **argv = NULL;
-	pid_t ppid = 0;
-	uid_t uid = 0;
+	bool pending, lsm = kv_bpf_has_lsm(kv_runtime_bpf(ds->rt));
 	size_t i, n;
-	int e, pid;
+	int e, pid = 0, fds[2], nfds = 0;
 
 	if (ds->n >= KV_DS_MAX)
 		return reply_err(fd, "too many live sessions (%d)", KV_DS_MAX);
-	if (!json_object_object_get_ex(m, "pid", &jpid) || !json_object_object_get_ex(m, "binary", &jbin) ||
+	if (!json_object_object_get_ex(m, "binary", &jbin) ||
 	    !json_object_object_get_ex(m, "argv", &jargv) || !json_object_object_get_ex(m, "inputs", &jin) ||
 	    !json_object_is_type(jargv, json_type_array))
-		return reply_err(fd, "session_start needs pid, binary, argv and inputs");
+		return reply_err(fd, "session_start needs binary, argv and inputs");
 	/* the daemon reads files as root: it must not open a path a client names */
 	if (json_object_object_get_ex(jin, "seccomp_profile", NULL))
 		return reply_err(fd, "--seccomp-profile is not taken through the daemon "
 				 "(run as root with --no-daemon)");
-	pid = json_object_get_int(jpid);
-	if (pid <= 0 || proc_owner(pid, &ppid, &uid) || ppid != cr->pid || uid != cr->uid)
+	pending = !json_object_object_get_ex(m, "pid", &jpid);
+	if (!pending && (pid = json_object_get_int(jpid), !agent_ok(pid, cr)))
 		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)", pid,
 				 (int)cr->pid, (unsigned)cr->uid);
 	d = calloc(1, sizeof(*d));
@@ -265,26 +331,38 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 		argv[i] = (char *)json_object_get_string(json_object_array_get_idx(jargv, i));
 	d->owner = cr->uid;
 	d->status = -1;
+	kv_timing_mark("start: request read");
 	e = kv_run_inputs_from_json(jin, ds->conf.state_dir, &d->in, err, sizeof(err));
+	kv_timing_mark("start: inputs, profile, egress policy built");
 	if (e) {
 		free(argv);
 		free(d);
 		return reply_err(fd, "%s", err);
 	}
 	kv_run_inputs_daemon_gate(&d->in, &ds->conf);
-	/* file and exec rules: in the BPF-LSM maps when the daemon loaded the
-	 * lsm object; else the client applies them itself with Landlock */
-	if (kv_bpf_has_lsm(kv_runtime_bpf(ds->rt))) {
-		struct kv_identity who = { .uid = cr->uid, .gid = cr->gid };
-
-		e = kv_files_glue_build(&d->in, &who, json_object_get_string(jbin), true, 0,
-					&d->in.files, err, sizeof(err));
-		if (e) {
-			kv_run_inputs_free(&d->in);
-			free(argv);
-			free(d);
-			return reply_err(fd, "file rules: %s", err);
-		}
+	/* file and exec rules, for the client's uid: in the BPF-LSM maps when
+	 * the daemon loaded the lsm object; else a Landlock ruleset this daemon
+	 * builds and hands over (its child restricts itself with it), for an
+	 * agent not started yet. Planned beside the session's making, with the
+	 * ruleset and the filter (start_helper.c). */
+	h.lsm = lsm;
+	h.plan_files = lsm || (pending && kv_features_get()->landlock.ok &&
+			       kv_features_get()->landlock_abi > 0);
+	h.landlock_abi = kv_features_get()->landlock_abi;
+	h.in = &d->in;
+	h.who.uid = cr->uid;
+	h.who.gid = cr->gid;
+	h.binary = json_object_get_string(jbin);
+	h.filters = ds->filters;
+	if (pending && json_object_object_get_ex(m, "handoff_fd", &jh) &&
+	    json_object_is_type(jh, json_type_int) && json_object_get_int(jh) >= 0 &&
+	    json_object_get_int(jh) < 65536)
+		h.handoff_fd = json_object_get_int(jh);
+	if (h.plan_files && !lsm && (e = kv_fs_identity_of(cr->pid, &h.as))) {
+		kv_run_inputs_free(&d->in);
+		free(argv);
+		free(d);
+		return reply_err(fd, "file rules: the client's identity: %s", strerror(-e));
 	}
 	/* counting must be on before the agent's first syscall */
 	e = demand_sync(ds, true);
@@ -294,36 +372,105 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 		free(d);
 		return reply_err(fd, "attaching the syscall tracepoint: %s", strerror(-e));
 	}
+	kv_start_helper_start(&h);
+	hooks.before_files = files_planned;
+	hooks.files_ctx = &h;
 	snprintf(l.path, sizeof(l.path), "%s", json_object_get_string(jbin));
 	l.id.uid = cr->uid;
 	l.id.gid = cr->gid;
 	l.pid = pid;
 	e = kv_live_start(ds->rt, ds->agents,
 			  json_object_object_get_ex(m, "session_id", &jid) ? json_object_get_string(jid) : NULL,
-			  NULL, &d->in, &l, argv, &d->lv, err, sizeof(err));
+			  &hooks, &d->in, &l, argv, &d->lv, err, sizeof(err));
 	free(argv);
-	if (!e) {
-		e = kv_cgroup_move(d->lv->s.cgroup, pid);
-		if (e) {
-			snprintf(err, sizeof(err), "moving pid %d into %s: %s", pid, d->lv->s.cgroup,
-				 strerror(-e));
-			kv_live_end(ds->rt, d->lv, -1, NULL);
-		}
+	kv_timing_mark("start: session live");
+	kv_start_helper_join(&h);
+	kv_timing_mark("start: ruleset and filter (beside it)");
+	if (!e && !pending)
+		e = place(ds, d, pid, err, sizeof(err));
+	/* the directory the client spawns its agent into (O_PATH is enough) */
+	if (!e && pending &&
+	    (fds[nfds++] = open(d->lv->s.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		e = -errno;
+		nfds--;
+		snprintf(err, sizeof(err), "opening %s: %s", d->lv->s.cgroup, strerror(-e));
+	}
+	if (!e && kv_files_glue_landlock(d->in.files) && h.rfd < 0) {
+		e = h.rfd;
+		snprintf(err, sizeof(err), "Landlock ruleset: %s", h.err);
 	}
 	if (e) {
+		if (d->lv)
+			kv_live_end(ds->rt, d->lv, -1, NULL);
 		kv_run_inputs_free(&d->in);
+		kv_start_helper_free(&h);
+		while (nfds)
+			close(fds[--nfds]);
 		free(d);
 		demand_sync(ds, false);
 		return reply_err(fd, "%s", err);
 	}
+	d->pending = pending;
+	d->client_fd = fd;
+	d->since = time(NULL);
 	ds->s[ds->n++] = d;
-	kv_info(FEAT, "session %s for uid %u: pid %d in %s", d->lv->s.id, (unsigned)cr->uid, pid,
-		d->lv->s.cgroup);
+	if (pending)
+		kv_info(FEAT, "session %s for uid %u in %s, waiting for its agent", d->lv->s.id,
+			(unsigned)cr->uid, d->lv->s.cgroup);
+	else
+		kv_info(FEAT, "session %s for uid %u: pid %d in %s", d->lv->s.id,
+			(unsigned)cr->uid, pid, d->lv->s.cgroup);
 	r = json_object_new_object();
 	json_object_object_add(r, "ok", json_object_new_boolean(true));
 	json_object_object_add(r, "session_id", json_object_new_string(d->lv->s.id));
 	json_object_object_add(r, "cgroup", json_object_new_string(d->lv->s.cgroup));
 	json_object_object_add(r, "state_dir", json_object_new_string(d->in.state_dir));
+	/* the filter its profile compiles to, for the fd the child hands its
+	 * listener over; without it (a failed compile) the client compiles */
+	if (h.prog)
+		json_object_object_add(r, "seccomp", kv_seccomp_prog_json(h.prog));
+	/* the ruleset: the second fd, restricted with these flags */
+	if (h.rfd >= 0) {
+		fds[nfds++] = h.rfd;
+		h.rfd = -1;
+		json_object_object_add(r, "landlock_restrict_flags",
+				       json_object_new_int64(kv_landlock_plan_restrict_flags(
+					   kv_files_glue_landlock(d->in.files))));
+	}
+	e = kv_control_send_fds(fd, r, fds, nfds);
+	kv_timing_mark("start: answered");
+	json_object_put(r);
+	while (nfds)
+		close(fds[--nfds]);
+	kv_start_helper_free(&h);
+	return e;
+}
+
+/* The agent the client started for a pending session. */
+static int op_pid(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
+{
+	struct json_object *jpid, *r;
+	struct dsess *d = owned(ds, fd, cr, m, NULL);
+	char err[512];
+	int pid, e;
+
+	if (!d)
+		return 0;
+	if (!d->pending)
+		return reply_err(fd, "session %s has its agent already", d->lv->s.id);
+	if (!json_object_object_get_ex(m, "pid", &jpid) || !json_object_is_type(jpid, json_type_int))
+		return reply_err(fd, "session_pid needs pid");
+	pid = json_object_get_int(jpid);
+	if (!agent_ok(pid, cr))
+		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)", pid,
+				 (int)cr->pid, (unsigned)cr->uid);
+	e = place(ds, d, pid, err, sizeof(err));
+	if (e)
+		return reply_err(fd, "%s", err);
+	d->pending = false;
+	kv_info(FEAT, "session %s: pid %d", d->lv->s.id, pid);
+	r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(true));
 	return reply(fd, r);
 }
 
@@ -345,16 +492,31 @@ static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *
 	return d;
 }
 
-static void end_at(struct kv_dsessions *ds, int i, struct kv_session_state *st)
+/* Seals SESSION_END and takes the session off the list (durable NULL: the
+ * end is durable on return; else see kv_live_seal_end); end_release then
+ * removes its maps and cgroup. */
+static struct dsess *end_seal(struct kv_dsessions *ds, int i, struct kv_session_state *st,
+			      bool *durable)
 {
 	struct dsess *d = ds->s[i];
 
 	kv_info(FEAT, "session %s ended", d->lv->s.id);
-	kv_live_end(ds->rt, d->lv, d->status, st);
+	kv_live_seal_end(ds->rt, d->lv, d->status, st, durable);
+	ds->s[i] = ds->s[--ds->n];
+	return d;
+}
+
+static void end_release(struct kv_dsessions *ds, struct dsess *d)
+{
+	kv_live_release(ds->rt, d->lv);
 	kv_run_inputs_free(&d->in);
 	free(d);
-	ds->s[i] = ds->s[--ds->n];
 	demand_sync(ds, false);
+}
+
+static void end_at(struct kv_dsessions *ds, int i, struct kv_session_state *st)
+{
+	end_release(ds, end_seal(ds, i, st, NULL));
 }
 
 static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
@@ -362,6 +524,7 @@ static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struc
 	struct json_object *js, *r, *c;
 	struct kv_session_state st;
 	struct dsess *d;
+	bool durable;
 	int i, k;
 
 	d = owned(ds, fd, cr, m, &i);
@@ -369,15 +532,24 @@ static int op_end(struct kv_dsessions *ds, int fd, const struct ucred *cr, struc
 		return 0;
 	if (json_object_object_get_ex(m, "status", &js))
 		d->status = json_object_get_int(js);
-	end_at(ds, i, &st);
+	/* answered once SESSION_END is sealed; durable already only with
+	 * receipts.sync = each, else its sync finishes on its own thread
+	 * (group commit's bound) and the answer says so */
+	d = end_seal(ds, i, &st, &durable);
 	r = json_object_new_object();
+	json_object_object_add(r, "durable", json_object_new_boolean(durable));
+	json_object_object_add(r, "receipts_sync", json_object_new_string(d->in.chain.sync == KV_SYNC_NONE
+									   ? "none" : "group"));
 	json_object_object_add(r, "ok", json_object_new_boolean(true));
 	c = json_object_new_object();
 	for (k = 0; k < KV_CLASS_MAX; k++)
 		json_object_object_add(c, kv_class_name(k), json_object_new_uint64(st.counts[k]));
 	json_object_object_add(r, "kernel_counts", c);
 	json_object_object_add(r, "gate", json_object_new_string(kv_gate_name(st.gate)));
-	return reply(fd, r);
+	/* the client has its answer (the end is durable): the clean-up is ours */
+	k = reply(fd, r);
+	end_release(ds, d);
+	return k;
 }
 
 static int op_notify(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
@@ -448,6 +620,8 @@ int kv_dsessions_serve(struct kv_dsessions *ds, int fd)
 		e = reply(fd, r);
 	} else if (!strcmp(o, "session_start")) {
 		e = op_start(ds, fd, &cr, m);
+	} else if (!strcmp(o, "session_pid")) {
+		e = op_pid(ds, fd, &cr, m);
 	} else if (!strcmp(o, "session_end")) {
 		e = op_end(ds, fd, &cr, m);
 	} else if (!strcmp(o, "notify_decision")) {
@@ -467,17 +641,39 @@ int kv_dsessions_serve(struct kv_dsessions *ds, int fd)
 
 void kv_dsessions_reap(struct kv_dsessions *ds)
 {
+	time_t now = time(NULL);
 	int i;
 
-	/* a session ends when its last process exits */
-	for (i = 0; i < ds->n; i++)
-		if (kv_cgroup_populated(ds->s[i]->lv->s.cgroup) == 0) {
+	/* a session ends when its last process exits; one still waiting for
+	 * its agent is not empty yet, unless its client forgot it */
+	for (i = 0; i < ds->n; i++) {
+		struct dsess *d = ds->s[i];
+
+		int populated = kv_cgroup_populated(d->lv->s.cgroup);
+
+		/* an agent born in the cgroup is there without session_pid */
+		if (d->pending && populated > 0)
+			d->pending = false;
+		if (d->pending ? now - d->since > KV_DS_PENDING_SECS : populated == 0) {
 			end_at(ds, i, NULL);
 			i--;
 		}
+	}
 	/* an earlier daemon's sessions end on their own: look now and then */
 	if (!ds->n && time(NULL) - ds->swept >= 2 && kv_bpf_demand_attached(kv_runtime_bpf(ds->rt)))
 		demand_sync(ds, false);
+}
+
+void kv_dsessions_client_gone(struct kv_dsessions *ds, int fd)
+{
+	int i;
+
+	/* its agent never reported: ended, whatever was spawned in it killed */
+	for (i = 0; i < ds->n; i++)
+		if (ds->s[i]->pending && ds->s[i]->client_fd == fd) {
+			end_at(ds, i, NULL);
+			i--;
+		}
 }
 
 void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)
@@ -494,5 +690,8 @@ void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)
 		kv_warn(FEAT, "session %s stays enforced; its receipts resume only for new sessions",
 			ds->s[i]->lv->s.id);
 	}
+	kv_resolve_cache_free(ds->names);
+	kv_seccomp_cache_free(ds->filters);
 	free(ds);
+	kv_chain_wait_closes(); /* ends still being synced reach the disk first */
 }

@@ -16,8 +16,11 @@ void kv_dsessions_reconfigure(struct kv_dsessions *ds, const struct kv_daemon_co
 /* Handle one request on a client connection; negative when the connection
  * is done (closed by the peer, or unusable). */
 int kv_dsessions_serve(struct kv_dsessions *ds, int fd);
-/* End every session whose cgroup has emptied. */
+/* End every session whose cgroup has emptied (or that waited too long for
+ * its agent). */
 void kv_dsessions_reap(struct kv_dsessions *ds);
+/* The client on fd disconnected: sessions still waiting for its agent end. */
+void kv_dsessions_client_gone(struct kv_dsessions *ds, int fd);
 /* Flush receipts; with end_all also end every session (--detach). */
 void kv_dsessions_free(struct kv_dsessions *ds, bool end_all);
 #endif

@@ -152,15 +152,14 @@ static void lsm_limits(struct json_object *a, const struct kv_files_policy *p)
 	}
 }
 
-struct json_object *kv_files_enforcement_json(const struct kv_files_policy *p,
-					      const struct kv_features *f,
+struct json_object *kv_files_enforcement_json(const struct kv_files_policy *p, bool bpf_lsm,
 					      const struct kv_landlock_plan *pl)
 {
 	struct json_object *o = json_object_new_object(), *lim = json_object_new_array();
-	const char *mech = f->bpf_lsm.ok ? "bpf-lsm" : pl ? "landlock" : "none";
+	const char *mech = bpf_lsm ? "bpf-lsm" : pl ? "landlock" : "none";
 
 	json_object_object_add(o, "mechanism", json_object_new_string(mech));
-	if (f->bpf_lsm.ok) {
+	if (bpf_lsm) {
 		lsm_limits(lim, p);
 	} else if (pl) {
 		struct json_object *ll = kv_landlock_plan_json(pl), *l2 = NULL;

@@ -60,7 +60,7 @@ struct kv_ll_ruleset_attr {
 
 struct kv_ll_rule {
 	char *path;
-	__u64 access;
+	__u64 access; /* directory rights included only where the plan saw a directory */
 };
 
 struct kv_landlock_plan {
@@ -167,7 +167,7 @@ static int grant_read(struct kv_landlock_plan *pl, const char *dir, const char *
 	char child[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
-	bool inside = false;
+	bool inside = false, is_dir, is_lnk;
 	size_t i;
 	DIR *d;
 	int err;
@@ -189,10 +189,21 @@ static int grant_read(struct kv_landlock_plan *pl, const char *dir, const char *
 		if (snprintf(child, sizeof(child), "%s%s%s", dir, strcmp(dir, "/") ? "/" : "",
 			     de->d_name) >= (int)sizeof(child))
 			continue;
+		/* the entry's type from readdir where the file system gives it
+		 * (ext4, xfs, tmpfs...): one lstat per entry of /etc saved */
+		if (de->d_type == DT_UNKNOWN) {
+			if (lstat(child, &st))
+				continue;
+			is_dir = S_ISDIR(st.st_mode);
+			is_lnk = S_ISLNK(st.st_mode);
+		} else {
+			is_dir = de->d_type == DT_DIR;
+			is_lnk = de->d_type == DT_LNK;
+		}
 		/* a symlink's own inode is never an ancestor of what it reaches */
-		if (lstat(child, &st) || S_ISLNK(st.st_mode))
+		if (is_lnk)
 			continue;
-		if (S_ISDIR(st.st_mode))
+		if (is_dir)
 			err = grant_read(pl, child, sec, ns, read, depth + 1);
 		else if (!listed(sec, ns, child))
 			err = add_rule(pl, child, read & FS_FILE);
@@ -360,7 +371,14 @@ size_t kv_landlock_plan_rules(const struct kv_landlock_plan *pl)
 	return pl ? pl->n : 0;
 }
 
-int kv_landlock_plan_apply(const struct kv_landlock_plan *pl, char *err, size_t errlen)
+static long add_path_rule(int rfd, int fd, __u64 access)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = access, .parent_fd = fd };
+
+	return access ? syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) : 0;
+}
+
+int kv_landlock_ruleset_create(const struct kv_landlock_plan *pl, char *err, size_t errlen)
 {
 	struct kv_ll_ruleset_attr attr = {
 		.handled_access_fs = pl->handled_fs,
@@ -376,30 +394,41 @@ int kv_landlock_plan_apply(const struct kv_landlock_plan *pl, char *err, size_t 
 		return e;
 	}
 	for (i = 0; i < pl->n; i++) {
-		struct landlock_path_beneath_attr pb = { .allowed_access = pl->r[i].access };
-		struct stat st;
+		__u64 acc = pl->r[i].access;
+		long r;
 
 		fd = open(pl->r[i].path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			continue; /* gone since the plan: less access, never more */
-		if (!fstat(fd, &st) && !S_ISDIR(st.st_mode))
-			pb.allowed_access &= FS_FILE; /* became a file since the plan */
-		pb.parent_fd = fd;
-		if (pb.allowed_access &&
-		    syscall(SYS_landlock_add_rule, rfd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0)) {
-			e = -errno;
-			close(fd);
-			if (e == -EINVAL || e == -ENOMSG)
-				continue; /* a symlink or special file: no rule, no access */
+		/* the plan's type, not an fstat per rule: directory rights on what
+		 * became a file since are refused (EINVAL), the file rights stay */
+		r = add_path_rule(rfd, fd, acc);
+		if (r && errno == EINVAL && (acc & ~FS_FILE))
+			r = add_path_rule(rfd, fd, acc & FS_FILE);
+		e = r ? -errno : 0;
+		close(fd);
+		/* EINVAL/ENOMSG: a symlink or special file, no rule, no access */
+		if (e && e != -EINVAL && e != -ENOMSG) {
 			close(rfd);
 			snprintf(err, errlen, "landlock_add_rule %s: %s", pl->r[i].path, strerror(-e));
 			return e;
 		}
-		close(fd);
 	}
+	return rfd;
+}
+
+unsigned kv_landlock_plan_restrict_flags(const struct kv_landlock_plan *pl)
+{
+	return pl->restrict_flags;
+}
+
+int kv_landlock_ruleset_enforce(unsigned restrict_flags, int rfd, char *err, size_t errlen)
+{
+	int e;
+
 	/* restrict_self needs no_new_privs (or CAP_SYS_ADMIN); the launch sets it */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    syscall(SYS_landlock_restrict_self, rfd, pl->restrict_flags)) {
+	    syscall(SYS_landlock_restrict_self, rfd, restrict_flags)) {
 		e = -errno;
 		close(rfd);
 		snprintf(err, errlen, "landlock_restrict_self: %s", strerror(-e));
@@ -407,6 +436,13 @@ int kv_landlock_plan_apply(const struct kv_landlock_plan *pl, char *err, size_t 
 	}
 	close(rfd);
 	return 0;
+}
+
+int kv_landlock_plan_apply(const struct kv_landlock_plan *pl, char *err, size_t errlen)
+{
+	int rfd = kv_landlock_ruleset_create(pl, err, errlen);
+
+	return rfd < 0 ? rfd : kv_landlock_ruleset_enforce(pl->restrict_flags, rfd, err, errlen);
 }
 
 void kv_landlock_plan_free(struct kv_landlock_plan *pl)

@@ -142,6 +142,14 @@ int kv_landlock_plan_build(const struct kv_files_policy *p, int abi, struct kv_l
  * allocation. A path gone since the plan is skipped (less access, never
  * more). 0 or negative errno with err set. */
 int kv_landlock_plan_apply(const struct kv_landlock_plan *pl, char *err, size_t errlen);
+/* The same in two steps: the ruleset (a file descriptor, O_CLOEXEC) can be
+ * built before the fork — by the daemon, while it seals the genesis, and
+ * handed over — and inherited; the child then only restricts itself with
+ * it, with the plan's restrict flags (enforce closes rfd). create returns
+ * the fd or negative errno. */
+int kv_landlock_ruleset_create(const struct kv_landlock_plan *pl, char *err, size_t errlen);
+unsigned kv_landlock_plan_restrict_flags(const struct kv_landlock_plan *pl);
+int kv_landlock_ruleset_enforce(unsigned restrict_flags, int rfd, char *err, size_t errlen);
 void kv_landlock_plan_free(struct kv_landlock_plan *pl);
 size_t kv_landlock_plan_rules(const struct kv_landlock_plan *pl);
 /* {"abi", "rules", "handled_access_fs", "scope_*", "opened_dirs", "limits"} */
@@ -150,9 +158,11 @@ struct json_object *kv_landlock_plan_json(const struct kv_landlock_plan *pl);
 int kv_landlock_apply(const struct kv_files_policy *p, int abi, char *err, size_t errlen);
 
 /* {"mechanism": "bpf-lsm"|"landlock"|"none", "limits": [...], "landlock": {...}}:
- * for `kavachos status` and the genesis receipt; pl may be NULL. */
-struct json_object *kv_files_enforcement_json(const struct kv_files_policy *p,
-					      const struct kv_features *f,
+ * for `kavachos status` and the genesis receipt. bpf_lsm: the session's rules
+ * are in the BPF-LSM maps (the lsm object loaded where the session lives),
+ * else pl (may be NULL) is the Landlock plan applied. Takes what the caller
+ * decided, not a feature probe: a daemon's client must not pay for one. */
+struct json_object *kv_files_enforcement_json(const struct kv_files_policy *p, bool bpf_lsm,
 					      const struct kv_landlock_plan *pl);
 /* The rows files, exec, process, mount_bpf, leave_cgroup and unix_sockets
  * of the honesty table for this kernel (features/report.c calls it). */

@@ -6,14 +6,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "common/mount_watch.h"
 #include "lsm/resolve.h"
+#include <pthread.h>
 
 uint32_t kv_kdev(unsigned int major, unsigned int minor)
 {
 	return (uint32_t)major << 20 | (minor & 0xfffff);
 }
 
-int kv_mounts_load(struct kv_mounts *ms)
+static int read_mounts(struct kv_mounts *ms)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
@@ -48,6 +50,37 @@ int kv_mounts_load(struct kv_mounts *ms)
 	}
 	fclose(f);
 	return 0;
+}
+
+/* A copy of the table as last read, read again only after it changed
+ * (mount_watch.h): the daemon plans file rules for every session. */
+int kv_mounts_load(struct kv_mounts *ms)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct kv_mount_watch watch;
+	static struct kv_mounts last;
+	static bool have;
+	int e = 0;
+
+	ms->m = NULL;
+	ms->n = 0;
+	pthread_mutex_lock(&lock);
+	if (kv_mount_watch_changed(&watch) || !have) {
+		kv_mounts_free(&last);
+		e = read_mounts(&last);
+		have = !e;
+	}
+	if (!e && last.n) {
+		ms->m = malloc(last.n * sizeof(*ms->m));
+		if (ms->m) {
+			memcpy(ms->m, last.m, last.n * sizeof(*ms->m));
+			ms->n = last.n;
+		} else {
+			e = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
 }
 
 void kv_mounts_free(struct kv_mounts *ms)

@@ -290,19 +290,6 @@ char *kv_profile_canonical(const struct kv_profile *p, size_t *len)
 	return s;
 }
 
-int kv_profile_hash(const struct kv_profile *p, char hex[65])
-{
-	size_t len;
-	char *s = kv_profile_canonical(p, &len);
-	int rc;
-
-	if (!s)
-		return -errno;
-	rc = kv_sha256_hex(s, len, hex);
-	free(s);
-	return rc;
-}
-
 struct json_object *kv_profile_oci_json(const struct kv_profile *p)
 {
 	struct json_object *o = oci_unhashed(p), *meta;

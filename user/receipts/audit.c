@@ -409,7 +409,10 @@ static void finish(struct walk *w, const char *tail, size_t tail_len, size_t tai
 	if (!w->seq)
 		decide(w, KV_MALFORMED, false, 0, "empty file: no genesis receipt");
 	drift = w->genesis && kv_audit_profile(w->genesis, r, why, sizeof(why));
-	if (w->o->active)
+	/* a writer still holding a chain that already ends with SESSION_END and
+	 * its checkpoint is only syncing it (the daemon answers its client
+	 * first): nothing can follow, so the chain is judged as it stands */
+	if (w->o->active && !w->closed)
 		decide(w, KV_ACTIVE, false, 0, "still being written: %llu receipts verified so far",
 		       (unsigned long long)r->receipts);
 	if (!w->closed && w->since)

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/log.h"
+#include "common/timing.h"
 #include "events/events.h"
 #include "receipts/chain_internal.h"
 #include "receipts/receipt_keys.h"
@@ -518,7 +519,9 @@ int kv_chain_checkpoint(struct kv_chain *c)
 	return err;
 }
 
-static void index_record(struct kv_chain *c, const char *event)
+/* The index line for event, where the chain stands at st. */
+static void index_record(struct kv_chain *c, const char *event, const struct chain_state *st,
+			 bool sync)
 {
 	struct json_object *o = json_object_new_object();
 	int err;
@@ -526,9 +529,9 @@ static void index_record(struct kv_chain *c, const char *event)
 	json_object_object_add(o, "event", json_object_new_string(event));
 	json_object_object_add(o, "session", json_object_new_string(c->session));
 	json_object_object_add(o, "wall_ns", json_object_new_uint64(clock_ns(CLOCK_REALTIME)));
-	json_object_object_add(o, "receipts", json_object_new_uint64(c->durable.seq));
-	json_object_object_add(o, "hash", json_object_new_string(c->durable.prev));
-	err = kv_store_index_append(c->state_dir, o);
+	json_object_object_add(o, "receipts", json_object_new_uint64(st->seq));
+	json_object_object_add(o, "hash", json_object_new_string(st->prev));
+	err = kv_store_index_append(c->state_dir, o, sync);
 	if (err)
 		kv_warn("receipts", "session %s: cannot record %s in the index: %s", c->session,
 			event, strerror(-err));
@@ -606,8 +609,13 @@ static int add_chain_meta(struct kv_chain *c, struct json_object *genesis)
 	return 0;
 }
 
-/* The genesis receipt, written and synced before anything else can happen. */
-static int seal_genesis(struct kv_chain *c, const char *payload, size_t plen)
+/* The genesis receipt, written before anything else can happen and durable
+ * before kv_chain_create returns, whatever the sync mode: the
+ * session file's name (dir), its first receipt (file) and the index's
+ * "start" line. Both writes come before any fsync, so a journaling file
+ * system commits all three in one go (one disk flush instead of three, as
+ * before); each fsync is still made, whatever the file system. */
+static int seal_genesis(struct kv_chain *c, const char *dir, const char *payload, size_t plen)
 {
 	int err;
 
@@ -616,8 +624,25 @@ static int seal_genesis(struct kv_chain *c, const char *payload, size_t plen)
 	if (!err)
 		err = seal_locked(c, "SESSION_START", payload, plen, 0);
 	if (!err)
-		err = flush_locked(c, true);
+		err = flush_locked(c, false);
+	if (!err)
+		index_record(c, "start", &c->durable, false);
+	kv_timing_mark("chain: written");
+	if (!err) {
+		if (fdatasync(c->fd))
+			err = -errno;
+		else
+			c->synced = c->sealed;
+	}
 	pthread_mutex_unlock(&c->lock);
+	if (!err) {
+		int e = kv_store_index_sync(c->state_dir);
+
+		if (e)
+			kv_warn("receipts", "session %s: cannot sync the index: %s", c->session,
+				strerror(-e));
+		err = kv_store_fsync_dir(dir);
+	}
 	return err;
 }
 
@@ -674,14 +699,13 @@ int kv_chain_create(const struct kv_chain_opts *o, struct json_object *genesis,
 		err = -errno;
 		goto fail;
 	}
-	kv_store_fsync_dir(dir);
 	c->last_ckpt_ns = clock_ns(CLOCK_MONOTONIC);
-	err = seal_genesis(c, payload, plen);
+	kv_timing_mark("chain: key, payload, file");
+	err = seal_genesis(c, dir, payload, plen);
 	if (err) {
 		warn_lost(c, err, "write the genesis receipt to");
 		goto fail;
 	}
-	index_record(c, "start");
 	err = -pthread_create(&c->flusher, NULL, flusher_main, c);
 	if (err)
 		goto fail;
@@ -700,16 +724,13 @@ fail:
 	return err;
 }
 
-int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
+/* SESSION_END and the final checkpoint sealed, the flusher stopped. */
+static int seal_end(struct kv_chain *c, struct json_object *end_fields)
 {
 	char *payload = NULL;
 	size_t plen = 0;
 	int err = 0, e;
 
-	if (!c) {
-		json_object_put(end_fields);
-		return -EINVAL;
-	}
 	if (!end_fields || !json_object_is_type(end_fields, json_type_object)) {
 		err = end_fields ? -EINVAL : 0; /* sealed without them, and said so */
 		json_object_put(end_fields);
@@ -744,12 +765,126 @@ int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
 	free(payload);
 	if (c->flusher_running)
 		pthread_join(c->flusher, NULL);
+	c->flusher_running = false;
+	return err ? err : e;
+}
+
+/* The end written to the file, then the index's "end" line (both in the
+ * page cache: a reader sees the whole chain from here on). */
+static int write_end(struct kv_chain *c)
+{
+	int e;
+
 	pthread_mutex_lock(&c->lock);
-	e = flush_locked(c, true) ?: e;
+	e = flush_locked(c, false);
+	index_record(c, "end", &c->durable, false);
+	pthread_mutex_unlock(&c->lock);
+	return e;
+}
+
+/* Both synced (one journal commit on a journaling file system, as for the
+ * genesis); freed. */
+static int sync_end(struct kv_chain *c)
+{
+	int e;
+
+	pthread_mutex_lock(&c->lock);
+	e = flush_locked(c, true);
 	e = e ?: c->async_err;
 	pthread_mutex_unlock(&c->lock);
-	err = err ? err : e;
-	index_record(c, "end");
+	if (kv_store_index_sync(c->state_dir))
+		kv_warn("receipts", "session %s: cannot sync the index", c->session);
 	chain_free(c);
-	return err;
+	return e;
+}
+
+static int finish_close(struct kv_chain *c)
+{
+	int e = write_end(c);
+
+	return sync_end(c) ?: e;
+}
+
+int kv_chain_close(struct kv_chain *c, struct json_object *end_fields)
+{
+	int err, e;
+
+	if (!c) {
+		json_object_put(end_fields);
+		return -EINVAL;
+	}
+	err = seal_end(c, end_fields);
+	e = finish_close(c);
+	return err ? err : e;
+}
+
+/* Closes finishing on their own threads, so the daemon can wait for them. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	unsigned n;
+} closing = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+
+static void *finish_thread(void *arg)
+{
+	struct kv_chain *c = arg;
+	char session[KV_SESSION_ID_MAX + 1];
+	int e;
+
+	snprintf(session, sizeof(session), "%s", c->session);
+	e = sync_end(c);
+	if (e)
+		kv_warn("receipts", "session %s: the end did not reach the disk: %s -- evidence is "
+				    "at risk, treat the session as an incident", session, strerror(-e));
+	pthread_mutex_lock(&closing.lock);
+	closing.n--;
+	pthread_cond_broadcast(&closing.done);
+	pthread_mutex_unlock(&closing.lock);
+	return NULL;
+}
+
+int kv_chain_close_async(struct kv_chain *c, struct json_object *end_fields, bool *durable)
+{
+	pthread_attr_t at;
+	pthread_t t;
+	int err, e;
+
+	*durable = false;
+	if (!c) {
+		json_object_put(end_fields);
+		return -EINVAL;
+	}
+	err = seal_end(c, end_fields);
+	if (c->sync != KV_SYNC_EACH) {
+		/* written now, so the file holds the whole chain when the caller
+		 * answers; only the fdatasync goes to the thread */
+		e = write_end(c);
+		err = err ? err : e;
+		pthread_mutex_lock(&closing.lock);
+		closing.n++;
+		pthread_mutex_unlock(&closing.lock);
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		e = pthread_create(&t, &at, finish_thread, c);
+		pthread_attr_destroy(&at);
+		if (!e)
+			return err;
+		pthread_mutex_lock(&closing.lock);
+		closing.n--;
+		pthread_mutex_unlock(&closing.lock);
+		e = sync_end(c); /* no thread: durable before the answer */
+		*durable = !e;
+		return err ? err : e;
+	}
+	e = finish_close(c); /* KV_SYNC_EACH: durable before the answer */
+	*durable = !e;
+	return err ? err : e;
+}
+
+void kv_chain_wait_closes(void)
+{
+	pthread_mutex_lock(&closing.lock);
+	while (closing.n)
+		pthread_cond_wait(&closing.done, &closing.lock);
+	pthread_mutex_unlock(&closing.lock);
 }

@@ -50,7 +50,7 @@ static void mark_unfinished(const char *state_dir, const struct kv_audit_result 
 	json_object_object_add(
 	    o, "wall_ns",
 	    json_object_new_uint64((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec));
-	err = kv_store_index_append(state_dir, o);
+	err = kv_store_index_append(state_dir, o, true);
 	if (err)
 		kv_warn("receipts", "cannot record unfinished session %s in the index: %s",
 			r->session, strerror(-err));

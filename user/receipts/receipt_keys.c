@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,10 +186,75 @@ int kv_receipt_pubkey_write(const struct kv_receipt_key *k, const char *path)
 	return 0;
 }
 
+/* The last key this process loaded, reused while both files are the ones it
+ * read: the daemon creates a chain per session, and PEM-decoding the two
+ * files through OpenSSL cost ~2 ms of every session start. A file that was
+ * replaced, rewritten or chmod-ed (inode, size, mtime or ctime differ) is
+ * read again, exactly as before. */
+static struct {
+	pthread_mutex_t lock;
+	char state_dir[PATH_MAX];
+	struct stat priv, pub;
+	EVP_PKEY *pkey;
+	char id[KV_SHA256_HEX];
+} last = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+	       a->st_mode == b->st_mode;
+}
+
+static int last_get(const char *state_dir, const char *path, const char *pub,
+		    struct kv_receipt_key **out)
+{
+	struct kv_receipt_key *k = NULL;
+	struct stat a, b;
+
+	if (stat(path, &a) || stat(pub, &b))
+		return -ENOENT;
+	pthread_mutex_lock(&last.lock);
+	if (last.pkey && !strcmp(last.state_dir, state_dir) && same_file(&a, &last.priv) &&
+	    same_file(&b, &last.pub) && (k = calloc(1, sizeof(*k)))) {
+		EVP_PKEY_up_ref(last.pkey);
+		k->pkey = last.pkey;
+		memcpy(k->id, last.id, sizeof(k->id));
+	}
+	pthread_mutex_unlock(&last.lock);
+	*out = k;
+	return k ? 0 : -ENOENT;
+}
+
+/* before: the private key file as it was before k was read from it; a file
+ * replaced meanwhile is not remembered as k's. */
+static void last_set(const char *state_dir, const char *path, const char *pub,
+		     const struct stat *before, const struct kv_receipt_key *k)
+{
+	struct stat a, b;
+
+	if (stat(path, &a) || stat(pub, &b) || !same_file(&a, before))
+		return;
+	pthread_mutex_lock(&last.lock);
+	EVP_PKEY_free(last.pkey);
+	last.pkey = NULL;
+	if (snprintf(last.state_dir, sizeof(last.state_dir), "%s", state_dir) <
+	    (int)sizeof(last.state_dir)) {
+		EVP_PKEY_up_ref(k->pkey);
+		last.pkey = k->pkey;
+		last.priv = a;
+		last.pub = b;
+		memcpy(last.id, k->id, sizeof(last.id));
+	}
+	pthread_mutex_unlock(&last.lock);
+}
+
 int kv_receipt_key_load_or_create(const char *state_dir, struct kv_receipt_key **out)
 {
 	char dir[PATH_MAX], path[PATH_MAX], pub[PATH_MAX];
 	struct kv_receipt_key *have = NULL;
+	struct stat before;
 	int err;
 
 	err = kv_store_path(dir, sizeof(dir), "%s/" KV_KEYS_SUBDIR, state_dir);
@@ -200,8 +266,12 @@ int kv_receipt_key_load_or_create(const char *state_dir, struct kv_receipt_key *
 		err = kv_store_mkdirs(state_dir, 0755);
 	if (err)
 		return err;
+	if (!last_get(state_dir, path, pub, out))
+		return 0;
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
+	memset(&before, 0, sizeof(before));
+	stat(path, &before);
 	err = load_private(path, out);
 	if (err == -ENOENT)
 		err = create_private(dir, path, out);
@@ -218,6 +288,7 @@ int kv_receipt_key_load_or_create(const char *state_dir, struct kv_receipt_key *
 			kv_warn("receipts", "cannot write public key %s: %s", pub, strerror(-err));
 	}
 	kv_receipt_key_free(have);
+	last_set(state_dir, path, pub, &before, *out);
 	return 0;
 }
 

@@ -67,6 +67,15 @@ int kv_chain_checkpoint(struct kv_chain *c); /* signed checkpoint receipt now */
  * a final checkpoint, fdatasync, records the end in the index, closes and frees.
  * Returns the first error; the chain is freed either way. */
 int kv_chain_close(struct kv_chain *c, struct json_object *end_fields);
+/* The same for a caller that answers someone once SESSION_END is sealed:
+ * with KV_SYNC_EACH it is durable on return (*durable true); with group
+ * commit or none it is written (file and index) on return and the fdatasync
+ * finishes on a thread of its own, as group commit's flusher would
+ * (*durable false: the caller must not report the end durable). The return value covers the
+ * sealing; a later write or sync failure is logged as evidence at risk.
+ * kv_chain_wait_closes() waits for every such close (before exit). */
+int kv_chain_close_async(struct kv_chain *c, struct json_object *end_fields, bool *durable);
+void kv_chain_wait_closes(void);
 uint64_t kv_chain_seq(const struct kv_chain *c); /* seq the next receipt gets */
 /* Receipts written but not yet covered by an fdatasync. */
 uint64_t kv_chain_unsynced(struct kv_chain *c);

@@ -136,7 +136,7 @@ int kv_store_write_all(int fd, const void *buf, size_t len, size_t *done)
 	return 0;
 }
 
-int kv_store_index_append(const char *state_dir, struct json_object *o)
+int kv_store_index_append(const char *state_dir, struct json_object *o, bool sync)
 {
 	char path[PATH_MAX], *line;
 	size_t len;
@@ -156,11 +156,28 @@ int kv_store_index_append(const char *state_dir, struct json_object *o)
 		goto out;
 	}
 	err = kv_store_write_all(fd, line, len + 1, NULL);
-	if (!err && fdatasync(fd))
+	if (!err && sync && fdatasync(fd))
 		err = -errno;
 	close(fd);
 out:
 	free(line);
+	return err;
+}
+
+int kv_store_index_sync(const char *state_dir)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = kv_store_path(path, sizeof(path), "%s/" KV_SESSIONS_SUBDIR "/" KV_INDEX_NAME,
+			    state_dir);
+	if (err)
+		return err;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = fdatasync(fd) ? -errno : 0;
+	close(fd);
 	return err;
 }
 

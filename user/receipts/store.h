@@ -5,6 +5,7 @@
  *   <state_dir>/keys/receipts.ed25519{,.pub}  the checkpoint key pair */
 #ifndef KV_RECEIPT_STORE_H
 #define KV_RECEIPT_STORE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <json-c/json.h>
@@ -29,8 +30,11 @@ int kv_store_read(const char *path, char **data, size_t *len);
 /* Writes all of buf; on a short write returns the errno (-ENOSPC, -EFBIG...) and
  * *done says how much went out. */
 int kv_store_write_all(int fd, const void *buf, size_t len, size_t *done);
-/* Appends the canonical JSON of o plus '\n' to the session index (O_APPEND, fdatasync). */
-int kv_store_index_append(const char *state_dir, struct json_object *o);
+/* Appends the canonical JSON of o plus '\n' to the session index (O_APPEND),
+ * with fdatasync when sync. */
+int kv_store_index_append(const char *state_dir, struct json_object *o, bool sync);
+/* fdatasync of the session index (records appended without sync). */
+int kv_store_index_sync(const char *state_dir);
 /* Calls fn for every record of the session index, in order; a damaged line is
  * reported (kv_warn) and skipped. No index: 0. Stops at fn's first non-zero return. */
 int kv_store_index_for_each(const char *state_dir, int (*fn)(void *ctx, struct json_object *rec),

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "features/features.h"
 #include "lsm/lsm.h"
 #include "run/files_glue.h"
 #include "run/inputs.h"
@@ -22,9 +21,13 @@ int kv_files_glue_build(const struct kv_run_inputs *in, const struct kv_identity
 {
 	struct kv_files_input fi = { 0 };
 	struct kv_files_glue *g = calloc(1, sizeof(*g));
-	struct passwd *pw = getpwuid(id->uid);
+	struct passwd pwd, *pw = NULL;
+	char pwbuf[4096];
 	int e;
 
+	/* reentrant: the daemon plans on a helper thread */
+	if (getpwuid_r(id->uid, &pwd, pwbuf, sizeof(pwbuf), &pw))
+		pw = NULL;
 	if (!g)
 		return -ENOMEM;
 	g->lsm = lsm;
@@ -85,7 +88,7 @@ struct json_object *kv_files_glue_json(const struct kv_files_glue *g)
 	/* the rules themselves: evidence of what the agent was allowed */
 	json_object_object_add(o, "policy", kv_files_policy_json(g->policy));
 	json_object_object_add(o, "enforcement",
-			       kv_files_enforcement_json(g->policy, kv_features_get(), g->plan));
+			       kv_files_enforcement_json(g->policy, g->lsm, g->plan));
 	return o;
 }
 

@@ -39,7 +39,6 @@ struct json_object *kv_run_genesis(const struct kv_run_inputs *in, const struct 
 	struct json_object *g = json_object_new_object(), *a = json_object_new_array();
 	struct json_object *feat = kv_features_json(f), *mech = NULL;
 	char host[256] = "", boot[64], hash[65];
-	struct json_object *v;
 	int i;
 
 	json_object_object_add(g, "session_id", json_object_new_string(s->id));
@@ -76,13 +75,8 @@ struct json_object *kv_run_genesis(const struct kv_run_inputs *in, const struct 
 	if (!kv_egress_policy_hash(in->egress, hash))
 		json_object_object_add(g, "egress_sha256", json_object_new_string(hash));
 	json_object_object_add(g, "egress_resolution", kv_egress_resolution_json(in->egress));
-	if (in->files) {
+	if (in->files)
 		json_object_object_add(g, "files", kv_files_glue_json(in->files));
-	} else if (in->json && json_object_object_get_ex(in->json, "files_by_client", &v)) {
-		/* daemon mode without BPF-LSM: the client's Landlock, as it reported */
-		json_object_object_add(g, "files", json_object_get(v));
-		json_object_object_add(g, "files_applied_by", json_object_new_string("client"));
-	}
 	if (in->config_path[0])
 		json_object_object_add(g, "config", json_object_new_string(in->config_path));
 	/* the honesty table: what enforces each rule class on this kernel */

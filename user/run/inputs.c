@@ -251,6 +251,13 @@ void kv_run_inputs_daemon_gate(struct kv_run_inputs *in, const struct kv_daemon_
 	in->daemon_gate.burst_count = c->gate_burst;
 	in->daemon_gate.burst_window_ns = (uint64_t)c->gate_burst_window_s * 1000000000ULL;
 	in->daemon_gate.event_rate = c->event_rate;
+	in->chain.sync = !strcmp(c->receipts_sync, "each")   ? KV_SYNC_EACH
+			 : !strcmp(c->receipts_sync, "none") ? KV_SYNC_NONE
+							     : KV_SYNC_GROUP;
+	in->chain.batch_max = c->receipts_batch_max;
+	in->chain.batch_delay_ms = c->receipts_batch_delay_ms;
+	in->chain.checkpoint_every = c->checkpoint_every;
+	in->chain.checkpoint_secs = c->checkpoint_secs;
 }
 
 void kv_run_inputs_free(struct kv_run_inputs *in)

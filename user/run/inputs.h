@@ -9,6 +9,7 @@
 #include "kv_session.h"
 #include <json-c/json.h>
 #include "profile/profile.h"
+#include "receipts/receipts.h"
 
 #define KV_RUN_DEFAULT_STATE_DIR "/var/lib/kavachos"
 
@@ -35,6 +36,9 @@ struct kv_run_inputs {
 	struct kv_files_glue *files; /* file/exec rules, set by run (owned) */
 	bool has_daemon_gate;
 	struct kv_session daemon_gate; /* the daemon's thresholds, before .kavachos.json's */
+	/* how the session's chain is written (receipts.* of the daemon's
+	 * configuration; embedded run: the defaults, group commit) */
+	struct kv_chain_opts chain;
 };
 
 int kv_run_inputs_resolve(const struct kv_run_opts *o, struct kv_run_inputs *in, char *err,
@@ -42,7 +46,8 @@ int kv_run_inputs_resolve(const struct kv_run_opts *o, struct kv_run_inputs *in,
 /* The inputs object -> profile and egress policy (host names resolved). */
 int kv_run_inputs_from_json(struct json_object *j, const char *state_dir,
 			    struct kv_run_inputs *in, char *err, size_t errlen);
-/* The daemon's gate thresholds and event rate, under .kavachos.json's. */
+/* The daemon's gate thresholds and event rate, under .kavachos.json's, and
+ * its receipts.* settings for the session's chain. */
 void kv_run_inputs_daemon_gate(struct kv_run_inputs *in, const struct kv_daemon_conf *c);
 /* Gate thresholds onto the session policy. */
 void kv_run_inputs_gate(const struct kv_run_inputs *in, struct kv_session *pol);

@@ -14,6 +14,7 @@
 #include "run/launch.h"
 #include "lsm/lsm.h"
 #include "seccomp/seccomp.h"
+#include "session/cgroup.h"
 
 /* Child -> parent report on err_fd: a stage tag and an errno. */
 struct kv_child_report {
@@ -99,10 +100,13 @@ static void child(struct kv_launch *l, int go_rd, int err_wr, int sock, int read
 		report(err_wr, 1, -err);
 		_exit(125);
 	}
-	if (l->landlock) {
+	if (l->landlock_fd >= 0 || l->landlock) {
 		char lerr[128];
 
-		err = kv_landlock_plan_apply(l->landlock, lerr, sizeof(lerr));
+		err = l->landlock_fd >= 0
+			  ? kv_landlock_ruleset_enforce(l->landlock_flags, l->landlock_fd, lerr,
+							sizeof(lerr))
+			  : kv_landlock_plan_apply(l->landlock, lerr, sizeof(lerr));
 		if (err) {
 			report(err_wr, 1, -err);
 			_exit(125);
@@ -111,7 +115,8 @@ static void child(struct kv_launch *l, int go_rd, int err_wr, int sock, int read
 	if (l->profile) {
 		/* last step before exec: from here only the profile's calls work;
 		 * the listener (if any) goes to the parent over sock */
-		err = kv_seccomp_install_handoff(l->profile, sock);
+		err = l->seccomp ? kv_seccomp_load_handoff(l->seccomp, sock)
+				 : kv_seccomp_install_handoff(l->profile, sock);
 		if (err) {
 			report(err_wr, 1, -err);
 			_exit(125);
@@ -124,10 +129,12 @@ static void child(struct kv_launch *l, int go_rd, int err_wr, int sock, int read
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-int kv_launch_spawn(struct kv_launch *l)
+int kv_launch_prepare(struct kv_launch *l)
 {
-	int go[2], er[2], sk[2], rd[2] = { -1, -1 }, merr = 0;
+	int go[2], er[2], sk[2];
 
+	if (l->prepared)
+		return 0;
 	if (pipe2(go, O_CLOEXEC))
 		return -errno;
 	if (pipe2(er, O_CLOEXEC)) {
@@ -142,10 +149,33 @@ int kv_launch_spawn(struct kv_launch *l)
 		close(er[1]);
 		return -errno;
 	}
+	l->child_go = go[0];
+	l->child_err = er[1];
+	l->go_fd = go[1];
+	l->err_fd = er[0];
+	l->notify_sock = sk[0];
+	l->handoff_fd = sk[1];
+	l->prepared = true;
+	return 0;
+}
+
+int kv_launch_spawn(struct kv_launch *l)
+{
+	int go[2], er[2], sk[2], rd[2] = { -1, -1 }, merr = 0, e;
+
+	if ((e = kv_launch_prepare(l)))
+		return e;
+	go[0] = l->child_go;
+	go[1] = l->go_fd;
+	er[0] = l->err_fd;
+	er[1] = l->child_err;
+	sk[0] = l->notify_sock;
+	sk[1] = l->handoff_fd;
+	l->prepared = false;
 	if (l->resolv_conf && pipe2(rd, O_CLOEXEC))
 		return -errno;
 	fflush(NULL);
-	l->pid = fork();
+	l->pid = kv_cgroup_fork_into(l->cgroup_fd, &l->in_cgroup);
 	if (l->pid < 0)
 		return -errno;
 	if (l->pid == 0) {

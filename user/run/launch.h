@@ -23,6 +23,22 @@ struct kv_launch {
 	/* file rules where BPF-LSM cannot load: applied in the child after the
 	 * privilege drop, before seccomp; NULL: none */
 	const struct kv_landlock_plan *landlock;
+	/* a Landlock ruleset built before the fork (by the daemon, or from
+	 * landlock): the child only restricts itself with it, with these
+	 * restrict flags; -1: the child builds one from landlock, if any */
+	int landlock_fd;
+	unsigned landlock_flags;
+	/* the filter already compiled for profile and handoff_fd (by the daemon,
+	 * or before the fork): the child only loads it; NULL: it compiles */
+	const struct kv_seccomp_prog *seccomp;
+	/* the session cgroup's directory: the child is born in it where the
+	 * kernel lets us (kv_cgroup_fork_into); -1: none */
+	int cgroup_fd;
+	bool in_cgroup; /* set by kv_launch_spawn: born there, no move needed */
+	/* set by kv_launch_prepare: the child's end of the listener handoff,
+	 * and its ends of the go and error pipes until the fork */
+	int handoff_fd, child_go, child_err;
+	bool prepared;
 	/* parent side, filled by kv_launch_spawn */
 	pid_t pid;
 	int go_fd;     /* write 1 byte to let the child go on */
@@ -33,8 +49,14 @@ struct kv_launch {
 /* PATH lookup like execvp, before forking, so "not found" is known early.
  * 0, -ENOENT or -EACCES. */
 int kv_launch_resolve(const char *name, char out[PATH_MAX]);
-/* Fork the child; it blocks until kv_launch_go. With resolv_conf, returns
- * once the child's mount namespace is ready. 0 or -errno. */
+/* The pipes and the handoff socket, before the fork: the seccomp filter
+ * depends on the handoff fd's number (read-only profiles let sendmsg
+ * through on it alone), so a filter compiled elsewhere needs it first.
+ * kv_launch_spawn calls it when the caller did not. 0 or -errno. */
+int kv_launch_prepare(struct kv_launch *l);
+/* Fork the child (into cgroup_fd when set); it blocks until kv_launch_go.
+ * With resolv_conf, returns once the child's mount namespace is ready.
+ * 0 or -errno. */
 int kv_launch_spawn(struct kv_launch *l);
 /* Release the child. It then sends its listener fd (if any): *notify_fd is
  * set to it or -1. Returns 0 once the child reached execve, or the child's

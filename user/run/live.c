@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "bpf/loader.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "events/events.h"
 #include "features/features.h"
 #include "receipts/receipts.h"
@@ -35,7 +36,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		  size_t errlen)
 {
 	struct kv_bpf *b = kv_runtime_bpf(rt);
-	struct kv_chain_opts co = { 0 };
+	struct kv_chain_opts co = in->chain;
 	struct kv_syscall_policy sp;
 	struct kv_session pol;
 	struct kv_live *lv;
@@ -56,6 +57,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		free(lv);
 		return e;
 	}
+	kv_timing_mark("live: cgroup created");
 	kv_session_policy_defaults(&pol, in->profile_in.trust_mask, in->profile_in.depth);
 	kv_run_inputs_gate(in, &pol);
 	if (in->profile_in.strict_exec)
@@ -70,11 +72,13 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 	lv->em.stat_fd = kv_bpf_map_fd(b, "kv_egress_stat");
 	/* host names resolved where the policy is enforced (here, not in a
 	 * daemon's client too), addresses admitted before the agent starts */
-	e = kv_egress_policy_resolve(in->egress, NULL, NULL);
+	e = kv_egress_policy_resolve(in->egress, hooks ? hooks->resolve : NULL,
+				     hooks ? hooks->resolve_arg : NULL);
 	if (e) {
 		snprintf(err, errlen, "resolving egress host names: %s", strerror(-e));
 		goto fail;
 	}
+	kv_timing_mark("live: egress names resolved");
 	if (hooks && hooks->before_egress) {
 		e = hooks->before_egress(hooks->ctx, lv, err, errlen);
 		if (e)
@@ -92,19 +96,28 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		goto fail;
 	}
 	lv->registered = true;
+	if (hooks && hooks->before_files && (e = hooks->before_files(hooks->files_ctx, err, errlen)))
+		goto fail;
 	/* file and exec rules: BPF-LSM maps (a Landlock plan needs nothing here) */
 	if (in->files && (e = kv_files_glue_apply(in->files, b, lv->s.cgid))) {
 		snprintf(err, errlen, "file rules into the BPF-LSM maps: %s", strerror(-e));
 		goto fail;
 	}
+	kv_timing_mark("live: maps written");
 	co.state_dir = in->state_dir;
 	co.session_id = lv->s.id;
-	e = kv_chain_create(&co, kv_run_genesis(in, &lv->s, l, argv, kv_features_get()), &lv->chain);
+	{
+		struct json_object *g = kv_run_genesis(in, &lv->s, l, argv, kv_features_get());
+
+		kv_timing_mark("live: genesis built");
+		e = kv_chain_create(&co, g, &lv->chain);
+	}
 	if (e) {
 		snprintf(err, errlen, "cannot create the receipt chain in %s/sessions: %s",
 			 in->state_dir, strerror(-e));
 		goto fail;
 	}
+	kv_timing_mark("live: genesis sealed");
 	e = kv_runtime_add_session(rt, lv->s.cgid, lv->chain, lv->s.cgroup);
 	if (e) {
 		snprintf(err, errlen, "runtime: %s", strerror(-e));
@@ -167,11 +180,19 @@ static void seal_lost(struct kv_chain *c, uint64_t n, const char *reason, const 
 void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		 struct kv_session_state *st_out)
 {
+	kv_live_seal_end(rt, lv, status, st_out, NULL);
+	kv_live_release(rt, lv);
+}
+
+void kv_live_seal_end(struct kv_runtime *rt, struct kv_live *lv, int status,
+		      struct kv_session_state *st_out, bool *durable)
+{
 	struct kv_bpf *b = kv_runtime_bpf(rt);
 	struct kv_session_state st;
 	bool have_st;
 	int e;
 
+	kv_timing_mark("end: start");
 	kv_live_kill_rest(lv->s.cgroup);
 	/* drain what the kernel wrote, then read its counters */
 	kv_runtime_remove_session(rt, lv->s.cgid);
@@ -186,16 +207,29 @@ void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		seal_lost(lv->chain, st.events_suppressed, "rate_limited", NULL);
 	if (st.audit_dropped)
 		seal_lost(lv->chain, st.audit_dropped, "process_events", "none");
-	e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
+	kv_timing_mark("end: drained, counters read");
+	if (durable)
+		e = kv_chain_close_async(lv->chain, end_fields(status, &st, have_st), durable);
+	else
+		e = kv_chain_close(lv->chain, end_fields(status, &st, have_st));
+	lv->chain = NULL;
 	if (e)
 		kv_warn("receipts", "sealing the end of session %s failed: %s", lv->s.id,
 			strerror(-e));
+	kv_timing_mark("end: SESSION_END sealed");
+	if (st_out)
+		*st_out = st;
+}
+
+void kv_live_release(struct kv_runtime *rt, struct kv_live *lv)
+{
+	struct kv_bpf *b = kv_runtime_bpf(rt);
+
 	kv_session_maps_unregister(b, lv->s.cgid);
 	kv_egress_remove(&lv->em, lv->s.cgid);
 	kv_files_glue_remove(lv->files, b, lv->s.cgid);
 	if (kv_cgroup_remove(lv->s.cgroup))
 		kv_warn("session", "could not remove %s", lv->s.cgroup);
-	if (st_out)
-		*st_out = st;
+	kv_timing_mark("end: maps and cgroup removed");
 	free(lv);
 }

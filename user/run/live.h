@@ -32,6 +32,15 @@ struct kv_live {
 struct kv_live_hooks {
 	int (*before_egress)(void *ctx, struct kv_live *lv, char *err, size_t errlen);
 	void *ctx;
+	/* pre-resolves the policy's host names (NULL: getaddrinfo each time;
+	 * the daemon passes its kv_resolve_cache) */
+	kv_egress_resolver resolve;
+	void *resolve_arg;
+	/* called once the maps are written, before the file rules go into the
+	 * BPF-LSM maps and the genesis is sealed: the daemon plans in->files on
+	 * a thread meanwhile and waits for them here */
+	int (*before_files)(void *ctx, char *err, size_t errlen);
+	void *files_ctx;
 };
 
 int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
@@ -44,6 +53,14 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
  * not NULL (zeroed if the counters could not be read). Frees lv. */
 void kv_live_end(struct kv_runtime *rt, struct kv_live *lv, int status,
 		 struct kv_session_state *st_out);
+/* kv_live_end in two steps, so the daemon can answer its client between
+ * them: the first seals SESSION_END, the second removes the map entries and
+ * the cgroup and frees lv. With durable NULL the end is durable on return;
+ * else the chain closes as kv_chain_close_async does and *durable says
+ * whether it is durable already. */
+void kv_live_seal_end(struct kv_runtime *rt, struct kv_live *lv, int status,
+		      struct kv_session_state *st_out, bool *durable);
+void kv_live_release(struct kv_runtime *rt, struct kv_live *lv);
 /* The session ends with its agent: what it left running is killed. */
 void kv_live_kill_rest(const char *cgroup);
 #endif

@@ -15,6 +15,7 @@
 #include "bpf/loader.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "egress/egress.h"
 #include "events/events.h"
 #include "features/features.h"
@@ -135,7 +136,7 @@ static int wait_agent(pid_t pid, int *status)
 }
 
 void kv_run_print_summary(const char *id, const char *state_dir, int rc,
-			  const struct kv_session_state *st)
+			  const struct kv_session_state *st, const char *syncing)
 {
 	uint64_t total = 0;
 	int i;
@@ -152,14 +153,17 @@ void kv_run_print_summary(const char *id, const char *state_dir, int rc,
 		json_object_object_add(o, "violations", json_object_new_uint64(total));
 		json_object_object_add(o, "gate", json_object_new_string(kv_gate_name(st->gate)));
 		json_object_object_add(o, "state_dir", json_object_new_string(state_dir));
+		json_object_object_add(o, "receipts_durable", json_object_new_boolean(!syncing));
 		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 		return;
 	}
 	fprintf(stderr,
-		"kavachos: session %s ended: exit %d, %llu violation%s, gate %s; "
+		"kavachos: session %s ended: exit %d, %llu violation%s, gate %s; %s%s%s"
 		"verify with: kavachos audit %s%s%s\n",
 		id, rc, (unsigned long long)total, total == 1 ? "" : "s", kv_gate_name(st->gate),
+		syncing ? "its end is sealed and being synced to disk (receipts.sync = " : "",
+		syncing ? syncing : "", syncing ? "); " : "",
 		id, strcmp(state_dir, KV_RUN_DEFAULT_STATE_DIR) ? " --state-dir=" : "",
 		strcmp(state_dir, KV_RUN_DEFAULT_STATE_DIR) ? state_dir : "");
 }
@@ -175,12 +179,15 @@ int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_
 	int e, nfd = -1, rc = KV_EXIT_RUN_FAILED;
 
 	*status = -1;
+	kv_timing_mark("spawn");
 	e = kv_launch_spawn(l);
 	if (e) {
 		kv_err("cannot start the agent: %s", strerror(-e));
 		return rc;
 	}
+	kv_timing_mark("spawned");
 	e = place(pctx, l->pid, err, sizeof(err));
+	kv_timing_mark("placed in the session");
 	if (e) {
 		kv_err("%s", err);
 		kill(l->pid, SIGKILL);
@@ -197,6 +204,7 @@ int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_
 		waitpid(l->pid, NULL, 0);
 		goto out;
 	}
+	kv_timing_mark("child reached exec (listener received)");
 	if (nfd >= 0)
 		ng = kv_notify_glue_start(nfd, l, ask, seal, sctx);
 	e = kv_launch_exec_result(l);
@@ -206,7 +214,9 @@ int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_
 		rc = e == -ENOENT ? KV_EXIT_NOTFOUND : KV_EXIT_NOEXEC;
 		goto out;
 	}
+	kv_timing_mark("exec done");
 	wait_agent(l->pid, status);
+	kv_timing_mark("agent exited");
 	rc = WIFSIGNALED(*status) ? 128 + WTERMSIG(*status) : WEXITSTATUS(*status);
 out:
 	sigaction(SIGINT, &old_int, NULL);
@@ -220,7 +230,7 @@ out:
 int kv_run(const struct kv_run_opts *o)
 {
 	struct kv_run_inputs in;
-	struct kv_launch l = {0};
+	struct kv_launch l = { .cgroup_fd = -1, .landlock_fd = -1 };
 	char err[512];
 	int rc, e, fd = -1;
 
@@ -230,6 +240,7 @@ int kv_run(const struct kv_run_opts *o)
 		kv_err("%s", err);
 		return e == -ENOMEM ? KV_EXIT_RUN_FAILED : KV_EXIT_USAGE;
 	}
+	kv_timing_mark("inputs resolved");
 	e = kv_launch_resolve(o->argv[0], l.path);
 	if (e) {
 		kv_err("%s: %s", o->argv[0],

@@ -2,8 +2,6 @@
 /* Embedded `run`: this process loads and attaches the BPF objects for its
  * own session cgroup, consumes its own events and seals its own receipts. */
 #include <errno.h>
-#include <sys/syscall.h>
-#include <linux/landlock.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +15,7 @@
 #include "bpf/loader.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "egress/egress.h"
 #include "events/events.h"
 #include "features/features.h"
@@ -36,6 +35,8 @@
 #include "run/runtime.h"
 #include "session/cgroup.h"
 #include "session/session.h"
+#include "lsm/lsm.h"
+#include "seccomp/seccomp.h"
 
 #include "run/run_int.h"
 
@@ -52,36 +53,107 @@ struct daemon_ctx {
 	char state_dir[PATH_MAX];
 };
 
-static int daemon_place(void *ctx, pid_t pid, char *err, size_t errlen)
+static int refused(struct json_object *r, const char *what, char *err, size_t errlen)
 {
-	struct daemon_ctx *d = ctx;
+	struct json_object *v;
+
+	if (json_object_object_get_ex(r, "ok", &v) && json_object_get_boolean(v))
+		return 0;
+	snprintf(err, errlen, "kavachos-load refused %s: %s", what,
+		 json_object_object_get_ex(r, "error", &v) ? json_object_get_string(v) : "?");
+	return -EPERM;
+}
+
+/* The session, before its agent: the daemon makes it and seals the genesis,
+ * and hands back the cgroup to spawn the agent into (first fd), the Landlock
+ * ruleset for its file rules where it has no BPF-LSM (second fd) and the
+ * compiled filter. One round trip: the daemon decides the file mechanism, so
+ * no question comes first. */
+static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
+				struct kv_seccomp_prog **prog, char *err, size_t errlen)
+{
 	struct json_object *req = json_object_new_object(), *a = json_object_new_array(), *r = NULL,
 			   *v;
-	int i, e;
+	int i, e, fds[KV_CONTROL_MAX_FDS], nfds = 0;
+	struct ucred peer;
 
 	json_object_object_add(req, "op", json_object_new_string("session_start"));
-	json_object_object_add(req, "pid", json_object_new_int(pid));
 	json_object_object_add(req, "session_id", json_object_new_string(d->id));
-	json_object_object_add(req, "binary", json_object_new_string(d->l->path));
+	json_object_object_add(req, "binary", json_object_new_string(l->path));
 	for (i = 0; d->argv[i]; i++)
 		json_object_array_add(a, json_object_new_string(d->argv[i]));
 	json_object_object_add(req, "argv", a);
 	json_object_object_add(req, "inputs", json_object_get(d->in->json));
-	e = kv_control_call(d->fd, req, &r, err, errlen);
+	json_object_object_add(req, "handoff_fd", json_object_new_int(l->handoff_fd));
+	e = kv_control_call_fds(d->fd, req, &r, fds, &nfds, err, errlen);
 	json_object_put(req);
 	if (e)
 		return e;
-	if (!json_object_object_get_ex(r, "ok", &v) || !json_object_get_boolean(v)) {
-		snprintf(err, errlen, "kavachos-load refused the session: %s",
-			 json_object_object_get_ex(r, "error", &v) ? json_object_get_string(v)
-								   : "?");
+	e = refused(r, "the session", err, errlen);
+	/* what it hands over (a cgroup, a ruleset, a filter) is taken from root
+	 * only: kavachos-load runs as root, a stand-in at --daemon-socket might not */
+	if (!e && (kv_control_peer(d->fd, &peer) || peer.uid != 0)) {
+		snprintf(err, errlen, "the daemon at the control socket is not root");
+		e = -EPERM;
+	}
+	if (!e && nfds < 1) {
+		snprintf(err, errlen, "kavachos-load sent no session cgroup");
+		e = -EPROTO;
+	}
+	if (!e && json_object_object_get_ex(r, "landlock_restrict_flags", &v) && nfds < 2) {
+		snprintf(err, errlen, "kavachos-load sent no Landlock ruleset");
+		e = -EPROTO;
+	}
+	if (e) {
+		while (nfds)
+			close(fds[--nfds]);
 		json_object_put(r);
-		return -EPERM;
+		return e;
 	}
 	if (json_object_object_get_ex(r, "state_dir", &v))
 		snprintf(d->state_dir, sizeof(d->state_dir), "%s", json_object_get_string(v));
+	l->cgroup_fd = fds[0];
+	i = 1;
+	if (json_object_object_get_ex(r, "landlock_restrict_flags", &v)) {
+		l->landlock_fd = fds[i++];
+		l->landlock_flags = (unsigned)json_object_get_int64(v);
+	}
+	while (nfds > i) /* nothing else is expected */
+		close(fds[--nfds]);
+	/* only the filter our own profile compiles to (same inputs, same
+	 * libseccomp); else we compile */
+	if (json_object_object_get_ex(r, "seccomp", &v)) {
+		e = kv_seccomp_prog_from_json(v, l->profile, l->handoff_fd, prog);
+		if (e)
+			kv_debug(FEAT, "compiling the filter here: the daemon's %s",
+				 e == -EKEYREJECTED ? "was compiled from other inputs" : "is malformed");
+		l->seccomp = *prog;
+	}
 	json_object_put(r);
 	return 0;
+}
+
+/* The agent the daemon's session waits for: born in the session's cgroup,
+ * there is nothing to do (the daemon sees the cgroup populated); else the
+ * daemon moves it. */
+static int daemon_place(void *ctx, pid_t pid, char *err, size_t errlen)
+{
+	struct daemon_ctx *d = ctx;
+	struct json_object *req, *r = NULL;
+	int e;
+
+	if (d->l->in_cgroup)
+		return 0;
+	req = json_object_new_object();
+	json_object_object_add(req, "op", json_object_new_string("session_pid"));
+	json_object_object_add(req, "session_id", json_object_new_string(d->id));
+	json_object_object_add(req, "pid", json_object_new_int(pid));
+	e = kv_control_call(d->fd, req, &r, err, errlen);
+	json_object_put(req);
+	if (!e)
+		e = refused(r, "the agent", err, errlen);
+	json_object_put(r);
+	return e;
 }
 
 static void daemon_seal(void *ctx, struct json_object *fields)
@@ -107,47 +179,14 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 	struct json_object *req, *r = NULL;
 	char id[KV_SESSION_ID_LEN], err[256];
 	int rc = KV_EXIT_RUN_FAILED, status = -1;
+	bool durable = true; /* unless the daemon says its sync is still running */
+	char sync[16] = "group";
 
 	if (kv_session_new_id(id))
 		return rc;
 	d.id = id;
 	if (kv_run_session_tmp_create(in, id, &l->id))
 		kv_warn(FEAT, "no session tmp dir under /tmp (the agent shares /tmp)");
-	/* where the daemon has no BPF-LSM, the file rules are ours to apply
-	 * (Landlock needs no privilege): decide before the child is forked */
-	req = json_object_new_object();
-	json_object_object_add(req, "op", json_object_new_string("ping"));
-	if (kv_control_call(fd, req, &r, err, sizeof(err))) {
-		kv_err("kavachos-load: %s", err);
-		json_object_put(req);
-		return KV_EXIT_ENV;
-	}
-	json_object_put(req);
-	{
-		/* only the Landlock ABI matters here: no need for the full probe */
-		int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
-				       LANDLOCK_CREATE_RULESET_VERSION);
-		struct json_object *v;
-		bool daemon_lsm =
-		    json_object_object_get_ex(r, "bpf_lsm", &v) && json_object_get_boolean(v);
-
-		json_object_put(r);
-		r = NULL;
-		if (!daemon_lsm && abi > 0) {
-			char ferr[512];
-			int e = kv_files_glue_build(in, &l->id, l->path, false, abi,
-						    &in->files, ferr, sizeof(ferr));
-
-			if (e) {
-				kv_err("file rules: %s", ferr);
-				return e == -EINVAL ? KV_EXIT_USAGE : KV_EXIT_RUN_FAILED;
-			}
-			l->landlock = kv_files_glue_landlock(in->files);
-			/* the daemon seals what enforces the files: say it is us */
-			json_object_object_add(in->json, "files_by_client",
-					       kv_files_glue_json(in->files));
-		}
-	}
 	snprintf(d.state_dir, sizeof(d.state_dir), "%s", in->state_dir);
 	l->envp = kv_run_agent_env(id, in);
 	if (!l->envp) {
@@ -155,7 +194,32 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 		return rc;
 	}
 	kv_debug(FEAT, "session %s through kavachos-load", id);
-	rc = kv_run_supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
+	{
+		struct kv_seccomp_prog *prog = NULL;
+		char serr[512];
+		int e = kv_launch_prepare(l);
+
+		if (e) {
+			kv_err("cannot start the agent: %s", strerror(-e));
+			return rc;
+		}
+		kv_timing_mark("launch prepared");
+		e = daemon_session_start(&d, l, &prog, serr, sizeof(serr));
+		kv_timing_mark("session started by the daemon");
+		if (e) {
+			kv_err("%s", serr);
+			kv_run_session_tmp_remove(in);
+			return e == -EPERM ? KV_EXIT_RUN_FAILED : KV_EXIT_ENV;
+		}
+		rc = kv_run_supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
+		if (l->cgroup_fd >= 0)
+			close(l->cgroup_fd);
+		if (l->landlock_fd >= 0)
+			close(l->landlock_fd);
+		l->cgroup_fd = l->landlock_fd = -1;
+		l->seccomp = NULL;
+		kv_seccomp_prog_free(prog);
+	}
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("session_end"));
 	json_object_object_add(req, "session_id", json_object_new_string(id));
@@ -175,10 +239,16 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 			for (i = 0; i <= KV_GATE_LOCKED; i++)
 				if (!strcmp(json_object_get_string(v), kv_gate_name(i)))
 					st.gate = i;
+		durable = !json_object_object_get_ex(r, "durable", &v) ||
+			  json_object_get_boolean(v);
+		if (!durable && json_object_object_get_ex(r, "receipts_sync", &v))
+			snprintf(sync, sizeof(sync), "%s", json_object_get_string(v));
 	}
 	json_object_put(req);
 	json_object_put(r);
+	kv_timing_mark("session ended by the daemon");
 	kv_run_session_tmp_remove(in);
-	kv_run_print_summary(id, d.state_dir, rc, &st);
+	kv_run_print_summary(id, d.state_dir, rc, &st, durable ? NULL : sync);
+	kv_timing_mark("done");
 	return rc;
 }

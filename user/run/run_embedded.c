@@ -15,6 +15,7 @@
 #include "bpf/loader.h"
 #include "cli/cli.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "egress/egress.h"
 #include "events/events.h"
 #include "features/features.h"
@@ -34,6 +35,9 @@
 #include "run/runtime.h"
 #include "session/cgroup.h"
 #include "session/session.h"
+#include "egress/resolve_cache.h"
+#include "seccomp/seccomp.h"
+#include <pthread.h>
 
 #include "run/run_int.h"
 
@@ -134,6 +138,73 @@ static int runtime_for(const char *agents, const struct kv_features *f, struct k
 	return e;
 }
 
+/* ---- work independent of the BPF objects, done while they load ----
+ * Loading and verifying the objects keeps one core busy for ~100 ms; the
+ * agent's seccomp filter (libseccomp, 3-4 ms) and the policy's host names
+ * (a lookup per name and family) need none of it, so a thread does them
+ * meanwhile on the other core: the session start then finds the filter
+ * compiled and the answers in its resolver cache. */
+struct prework {
+	const struct kv_profile *profile;
+	const struct kv_egress_policy *egress;
+	int handoff_fd;
+	struct kv_seccomp_prog *prog; /* NULL: the child compiles, as before */
+	struct kv_resolve_cache *names;
+	pthread_t thread;
+	bool running;
+};
+
+static void *prework_main(void *arg)
+{
+	struct prework *pw = arg;
+	struct kv_egress_addrs a;
+	size_t i;
+
+	if (kv_seccomp_prepare(pw->profile, pw->handoff_fd, &pw->prog))
+		pw->prog = NULL;
+	for (i = 0; pw->names && i < pw->egress->n_rules; i++) {
+		const struct kv_egress_rule *r = &pw->egress->rules[i];
+
+		if (r->kind != KV_EGRESS_HOST || r->wildcard)
+			continue;
+		memset(&a, 0, sizeof(a));
+		if (!kv_resolve_cache_lookup(r->name, &a, pw->names))
+			free(a.addr);
+	}
+	return NULL;
+}
+
+static void prework_start(struct prework *pw, struct kv_run_inputs *in, struct kv_launch *l)
+{
+	struct kv_resolve_cache_opts ro = { .ok_secs = KV_RESOLVE_CACHE_OK_SECS,
+					    .fail_secs = KV_RESOLVE_CACHE_FAIL_SECS };
+
+	memset(pw, 0, sizeof(*pw));
+	/* the launch's pipes first: the filter depends on the handoff fd */
+	if (kv_launch_prepare(l) || kv_resolve_cache_new(&ro, &pw->names))
+		return;
+	pw->profile = in->profile;
+	pw->egress = in->egress;
+	pw->handoff_fd = l->handoff_fd;
+	pw->running = !pthread_create(&pw->thread, NULL, prework_main, pw);
+}
+
+static void prework_join(struct prework *pw)
+{
+	if (pw->running)
+		pthread_join(pw->thread, NULL);
+	pw->running = false;
+}
+
+static void prework_free(struct prework *pw)
+{
+	prework_join(pw);
+	kv_seccomp_prog_free(pw->prog);
+	kv_resolve_cache_free(pw->names);
+	pw->prog = NULL;
+	pw->names = NULL;
+}
+
 /* ---- embedded: this process is the loader for its own session ---- */
 
 struct embedded {
@@ -190,6 +261,7 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	const struct kv_features *f;
 	struct embedded em = {0};
 	struct kv_live_hooks hooks = {.before_egress = embedded_dns, .ctx = &em};
+	struct prework pw;
 	struct kv_session_server *srv = NULL;
 	struct kv_falco_ingest *fi = NULL;
 	char falco_alerts[PATH_MAX + 96] = "";
@@ -204,18 +276,21 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 		       "(run it with sudo, or start kavachos-load and join its control group)");
 		return KV_EXIT_ENV;
 	}
-	f = kv_features_get();
-	if (!f->cgroup_sock_addr.ok || !f->tp_btf.ok || !f->ringbuf.ok) {
-		kv_err("this kernel cannot run KavachOS's BPF programs (egress: %s; tracing: %s) "
-		       "— see 'kavachos status'",
-		       f->cgroup_sock_addr.detail, f->tp_btf.detail);
-		return KV_EXIT_ENV;
-	}
 	e = kv_cgroup_resolve(o->cgroup ? o->cgroup : KV_DEFAULT_AGENTS_CGROUP, agents,
 			      sizeof(agents), err, sizeof(err));
 	if (e) {
 		kv_err("--cgroup: %s", err);
 		return KV_EXIT_USAGE;
+	}
+	prework_start(&pw, in, l);
+	f = kv_features_get();
+	kv_timing_mark("features probed");
+	if (!f->cgroup_sock_addr.ok || !f->tp_btf.ok || !f->ringbuf.ok) {
+		kv_err("this kernel cannot run KavachOS's BPF programs (egress: %s; tracing: %s) "
+		       "— see 'kavachos status'",
+		       f->cgroup_sock_addr.detail, f->tp_btf.detail);
+		prework_free(&pw);
+		return KV_EXIT_ENV;
 	}
 
 	{
@@ -228,12 +303,20 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 				found, in->state_dir);
 	}
 	/* programs attached to the agents' root, the session beneath it */
+	kv_timing_mark("unfinished sessions checked");
 	e = runtime_for(agents, f, &em.rt);
+	kv_timing_mark("BPF loaded and attached");
+	prework_join(&pw);
+	kv_timing_mark("filter compiled, names resolved (in parallel)");
 	if (e) {
 		kv_err("loading the BPF programs for %s failed: %s (run with -vv for libbpf's log)",
 		       agents, strerror(-e));
+		prework_free(&pw);
 		return rc;
 	}
+	l->seccomp = pw.prog;
+	hooks.resolve = pw.names ? kv_resolve_cache_lookup : NULL;
+	hooks.resolve_arg = pw.names;
 	e = kv_session_new_id(sid);
 	if (!e && (e = kv_run_session_tmp_create(in, sid, &l->id)))
 		kv_warn(FEAT, "no session tmp dir under /tmp: %s (the agent shares /tmp)",
@@ -247,12 +330,14 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 		goto out_runtime;
 	}
 	l->landlock = kv_files_glue_landlock(in->files);
+	kv_timing_mark("files policy built");
 	em.in = in;
 	e = kv_live_start(em.rt, agents, sid, &hooks, in, l, o->argv, &em.lv, err, sizeof(err));
 	if (e) {
 		kv_err("%s", err);
 		goto out_runtime;
 	}
+	kv_timing_mark("session live");
 	if (em.dns && kv_dns_glue_start(em.dns))
 		kv_warn("dns", "stub not serving: names resolve only at session start");
 	l->resolv_conf = em.dns ? kv_dns_glue_resolv(em.dns) : NULL;
@@ -274,12 +359,14 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	if (falco_alerts[0] && (e = kv_falco_ingest_start(em.rt, falco_alerts, &fi)))
 		kv_warn("falco", "cannot read alerts from %s: %s", falco_alerts, strerror(-e));
 
+	kv_timing_mark("pins, release server, falco");
 	l->envp = kv_run_agent_env(em.lv->s.id, in);
 	if (!l->envp)
 		kv_err("out of memory");
 	else
 		rc = kv_run_supervise(l, embedded_place, &em, embedded_seal, &em, o->ask, &status);
 
+	kv_timing_mark("supervised");
 	kv_live_kill_rest(em.lv->s.cgroup);
 	falco_stop(falco);		/* it flushes its last alerts as it exits */
 	kv_falco_ingest_stop(fi, NULL); /* what Falco said is sealed before SESSION_END */
@@ -287,13 +374,18 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	em.dns = NULL;
 	kv_session_server_stop(srv);
 	snprintf(id, sizeof(id), "%s", em.lv->s.id);
+	kv_timing_mark("helpers stopped");
 	kv_live_end(em.rt, em.lv, status, &st);
+	kv_timing_mark("session ended");
 	if (pins[0])
 		kv_bpf_unpin_maps(kv_runtime_bpf(em.rt), pins);
-	kv_run_print_summary(id, in->state_dir, rc, &st);
+	kv_run_print_summary(id, in->state_dir, rc, &st, NULL);
 out_runtime:
 	kv_dns_glue_stop(em.dns); /* a session that failed to start */
 	kv_runtime_stop(em.rt);
 	kv_run_session_tmp_remove(in);
+	l->seccomp = NULL;
+	prework_free(&pw);
+	kv_timing_mark("runtime stopped");
 	return rc;
 }

@@ -30,8 +30,10 @@ void kv_run_session_tmp_remove(struct kv_run_inputs *in);
  * `run`, *status the wait status (-1 if the agent never ran). */
 int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_seal_fn seal,
 		     void *sctx, bool ask, int *status);
+/* syncing: NULL when SESSION_END has reached the disk; else it is sealed and
+ * its sync still running, under this receipts.sync mode of the daemon */
 void kv_run_print_summary(const char *id, const char *state_dir, int rc,
-			  const struct kv_session_state *st);
+			  const struct kv_session_state *st, const char *syncing);
 
 int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struct kv_launch *l);
 int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct kv_launch *l,

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "common/log.h"
 #include "seccomp/seccomp.h"
+#include "seccomp/seccomp_int.h"
 
 #define BPF_INSN_SIZE 8
 /* above this many syscalls a binary tree beats libseccomp's linear list */
@@ -31,6 +32,14 @@
 struct filters {
 	scmp_filter_ctx main, guard;
 	bool notify; /* main has NOTIFY rules */
+};
+
+/* Exactly what goes into libseccomp for one profile: plan (with the handoff
+ * rule), default action, flags. kv_seccomp_key hashes it. */
+struct compile_input {
+	struct kv_plan plan;
+	uint32_t def, flags;
+	bool tree, notify;
 };
 
 static int add_rules(scmp_filter_ctx ctx, const struct kv_rule *r, size_t n)
@@ -102,17 +111,18 @@ static bool allows_sendmsg(const struct kv_plan *plan, uint32_t def)
 /* handoff_sock >= 0: let sendmsg through on that fd (see the header).
  * no_listener: NOTIFY rules become ERRNO(EPERM), what the supervisor's
  * default decision would have been. */
-static int compile(const struct kv_profile *p, int handoff_sock, bool no_listener,
-		   struct filters *f)
+static int input_make(const struct kv_profile *p, int handoff_sock, bool no_listener,
+		      struct compile_input *ci)
 {
-	uint32_t def = kv_profile_default_action(p), flags = kv_profile_filter_flags(p);
-	struct kv_plan plan;
+	struct kv_plan *plan = &ci->plan;
 	char err[256];
 	size_t i;
 	int rc;
 
-	memset(f, 0, sizeof(*f));
-	rc = kv_profile_plan(p, &plan, err, sizeof(err));
+	memset(ci, 0, sizeof(*ci));
+	ci->def = kv_profile_default_action(p);
+	ci->flags = kv_profile_filter_flags(p);
+	rc = kv_profile_plan(p, plan, err, sizeof(err));
 	if (rc) {
 		kv_debug("seccomp", "%s", err);
 		return rc;
@@ -120,47 +130,155 @@ static int compile(const struct kv_profile *p, int handoff_sock, bool no_listene
 	if (no_listener) {
 		size_t j = 0;
 
-		for (i = 0; i < plan.n_main; i++) {
-			if ((plan.main[i].action & 0xffff0000u) == SCMP_ACT_NOTIFY)
-				plan.main[i].action = SCMP_ACT_ERRNO(EPERM);
+		for (i = 0; i < plan->n_main; i++) {
+			if ((plan->main[i].action & 0xffff0000u) == SCMP_ACT_NOTIFY)
+				plan->main[i].action = SCMP_ACT_ERRNO(EPERM);
 			/* now the same as the default: libseccomp refuses such rules */
-			if (plan.main[i].action != def)
-				plan.main[j++] = plan.main[i];
+			if (plan->main[i].action != ci->def)
+				plan->main[j++] = plan->main[i];
 		}
-		plan.n_main = j;
+		plan->n_main = j;
 	}
-	rc = -ENOMEM;
-	f->main = new_ctx(def, flags, plan.n_main_syscalls > TREE_THRESHOLD);
-	if (!f->main)
-		goto out;
-	if ((rc = add_rules(f->main, plan.main, plan.n_main)))
-		goto out;
-	if (handoff_sock >= 0 && !allows_sendmsg(&plan, def)) {
+	ci->tree = plan->n_main_syscalls > TREE_THRESHOLD;
+	if (handoff_sock >= 0 && !allows_sendmsg(plan, ci->def)) {
 		struct kv_rule r = { .nr = kv_syscall_nr("sendmsg"), .action = SCMP_ACT_ALLOW,
-				     .n_args = 1 };
+				     .n_args = 1 }, *nv;
 
 		r.args[0].op = SCMP_CMP_MASKED_EQ;
 		r.args[0].a = 0xffffffffu; /* the fd is an int */
 		r.args[0].b = (uint32_t)handoff_sock;
-		if ((rc = add_rules(f->main, &r, 1)))
-			goto out;
+		nv = realloc(plan->main, (plan->n_main + 1) * sizeof(*nv));
+		if (!nv) {
+			kv_plan_free(plan);
+			return -ENOMEM;
+		}
+		nv[plan->n_main++] = r;
+		plan->main = nv;
 	}
-	for (i = 0; i < plan.n_main; i++)
-		if ((plan.main[i].action & 0xffff0000u) == SCMP_ACT_NOTIFY)
-			f->notify = true;
-	if (plan.n_guard) {
+	for (i = 0; i < plan->n_main; i++)
+		if ((plan->main[i].action & 0xffff0000u) == SCMP_ACT_NOTIFY)
+			ci->notify = true;
+	return 0;
+}
+
+static int compile_input(const struct compile_input *ci, struct filters *f)
+{
+	int rc = -ENOMEM;
+
+	memset(f, 0, sizeof(*f));
+	f->notify = ci->notify;
+	f->main = new_ctx(ci->def, ci->flags, ci->tree);
+	if (!f->main)
+		goto out;
+	if ((rc = add_rules(f->main, ci->plan.main, ci->plan.n_main)))
+		goto out;
+	if (ci->plan.n_guard) {
 		rc = -ENOMEM;
 		f->guard = new_ctx(SCMP_ACT_ALLOW, 0, false);
 		if (!f->guard)
 			goto out;
-		if ((rc = add_rules(f->guard, plan.guard, plan.n_guard)))
+		if ((rc = add_rules(f->guard, ci->plan.guard, ci->plan.n_guard)))
 			goto out;
 	}
 	rc = 0;
 out:
-	kv_plan_free(&plan);
 	if (rc)
 		filters_release(f);
+	return rc;
+}
+
+static int compile(const struct kv_profile *p, int handoff_sock, bool no_listener,
+		   struct filters *f)
+{
+	struct compile_input ci;
+	int rc = input_make(p, handoff_sock, no_listener, &ci);
+
+	if (rc)
+		return rc;
+	rc = compile_input(&ci, f);
+	kv_plan_free(&ci.plan);
+	return rc;
+}
+
+/* Bump when new_ctx or compile_input change what the same input compiles to. */
+#define KEY_FORMAT "kavachos-seccomp-compile-1"
+
+struct keybuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void key_u64(struct keybuf *k, uint64_t v)
+{
+	int i;
+
+	if (k->len + 8 > k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 4096;
+		uint8_t *np = realloc(k->p, cap);
+
+		if (!np) {
+			k->oom = true;
+			return;
+		}
+		k->p = np;
+		k->cap = cap;
+	}
+	for (i = 0; i < 8; i++)
+		k->p[k->len++] = (uint8_t)(v >> (8 * i));
+}
+
+static void key_rules(struct keybuf *k, const struct kv_rule *r, size_t n)
+{
+	size_t i;
+	int a;
+
+	key_u64(k, n);
+	for (i = 0; i < n; i++) {
+		key_u64(k, (uint64_t)(int64_t)r[i].nr);
+		key_u64(k, r[i].action);
+		key_u64(k, r[i].n_args);
+		for (a = 0; a < r[i].n_args; a++) {
+			key_u64(k, r[i].args[a].arg);
+			key_u64(k, r[i].args[a].op);
+			key_u64(k, r[i].args[a].a);
+			key_u64(k, r[i].args[a].b);
+		}
+	}
+}
+
+/* Field by field (no struct padding), then the digest. */
+static int input_key(const struct compile_input *ci, char hex[KV_SHA256_HEX])
+{
+	const struct scmp_version *v = seccomp_version();
+	struct keybuf k = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(KEY_FORMAT); i++)
+		key_u64(&k, (uint8_t)KEY_FORMAT[i]);
+	key_u64(&k, v ? v->major : 0);
+	key_u64(&k, v ? v->minor : 0);
+	key_u64(&k, v ? v->micro : 0);
+	key_u64(&k, ci->def);
+	key_u64(&k, ci->flags);
+	key_u64(&k, ci->tree);
+	key_rules(&k, ci->plan.main, ci->plan.n_main);
+	key_rules(&k, ci->plan.guard, ci->plan.n_guard);
+	rc = k.oom ? -ENOMEM : kv_sha256_hex(k.p, k.len, hex);
+	free(k.p);
+	return rc;
+}
+
+int kv_seccomp_key(const struct kv_profile *p, int handoff_sock, char hex[KV_SHA256_HEX])
+{
+	struct compile_input ci;
+	int rc = input_make(p, handoff_sock, false, &ci);
+
+	if (rc)
+		return rc;
+	rc = input_key(&ci, hex);
+	kv_plan_free(&ci.plan);
 	return rc;
 }
 
@@ -193,15 +311,6 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **out, size_t *n)
 	return rc;
 }
 
-struct kv_seccomp_prog {
-	const struct kv_profile *profile; /* for the no-listener fallback */
-	int handoff_sock;
-	struct sock_filter *main, *guard;
-	size_t n_main, n_guard;
-	unsigned int flags; /* SECCOMP_FILTER_FLAG_LOG / _SPEC_ALLOW from the profile */
-	bool notify;
-};
-
 void kv_seccomp_prog_free(struct kv_seccomp_prog *prog)
 {
 	if (!prog)
@@ -215,6 +324,7 @@ static int prepare(const struct kv_profile *p, int handoff_sock, bool no_listene
 		   struct kv_seccomp_prog **out)
 {
 	struct kv_seccomp_prog *prog;
+	struct compile_input ci;
 	struct filters f;
 	int rc;
 
@@ -222,7 +332,15 @@ static int prepare(const struct kv_profile *p, int handoff_sock, bool no_listene
 	prog = calloc(1, sizeof(*prog));
 	if (!prog)
 		return -ENOMEM;
-	if ((rc = compile(p, handoff_sock, no_listener, &f))) {
+	rc = input_make(p, handoff_sock, no_listener, &ci);
+	if (rc) {
+		free(prog);
+		return rc;
+	}
+	rc = input_key(&ci, prog->key);
+	rc = rc ?: compile_input(&ci, &f);
+	kv_plan_free(&ci.plan);
+	if (rc) {
 		free(prog);
 		return rc;
 	}

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <json-c/json.h>
+#include "common/sha256.h"
 #include "profile/profile.h"
 
 /* Installs p's filters on the calling process (all its threads): call it in
@@ -41,6 +43,53 @@ int kv_seccomp_load(const struct kv_seccomp_prog *prog, int *notify_fd);
 /* Like kv_seccomp_install_handoff; sock must be the prepared handoff_sock. */
 int kv_seccomp_load_handoff(const struct kv_seccomp_prog *prog, int sock);
 void kv_seccomp_prog_free(struct kv_seccomp_prog *prog);
+
+/* SHA-256 (hex) of exactly what libseccomp is given for (p, handoff_sock) —
+ * rules as planned, default action, flags, tree layout — and of libseccomp's
+ * version: equal keys compile to identical filters. 0 or -errno. */
+int kv_seccomp_key(const struct kv_profile *p, int handoff_sock, char hex[KV_SHA256_HEX]);
+
+/* ---- compiled filters kept by the daemon (filter_cache.c) ----
+ * Compiling is most of what seccomp costs a session start (~3-4 ms of
+ * libseccomp); the daemon compiles each distinct profile once and hands the
+ * instructions to its clients. The cache lives only in the daemon's memory,
+ * where no agent can write. Every entry keeps the SHA-256 of its
+ * instructions and is checked against it whenever it is used: one that no
+ * longer matches is dropped and compiled again. */
+struct kv_seccomp_cache;
+struct sock_filter;
+#define KV_SECCOMP_CACHE_MAX 64 /* distinct filters kept; the least recently used goes */
+int kv_seccomp_cache_new(struct kv_seccomp_cache **out);
+/* Like kv_seccomp_prepare, from the cache when it holds p's filter for
+ * handoff_sock. *out is the caller's own copy. */
+int kv_seccomp_cache_prepare(struct kv_seccomp_cache *c, const struct kv_profile *p,
+			     int handoff_sock, struct kv_seccomp_prog **out);
+/* Compiles since the cache was made, and entries found corrupted. */
+void kv_seccomp_cache_stats(const struct kv_seccomp_cache *c, uint64_t *compiled,
+			    uint64_t *corrupted);
+void kv_seccomp_cache_free(struct kv_seccomp_cache *c);
+/* Tests only: the cached main-filter instructions for (p, handoff_sock), to
+ * damage one and see the entry refused. NULL when not cached. */
+struct sock_filter *kv_seccomp_cache_peek(struct kv_seccomp_cache *c, const struct kv_profile *p,
+					  int handoff_sock, size_t *n);
+
+/* ---- the kernel's seccomp action cache (action_cache.c) ----
+ * Whether the kernel will let syscall nr (x86_64) through this filter, or
+ * this prepared pair, without running it: its own emulation at attach time,
+ * reproduced. */
+bool kv_seccomp_const_allow(const struct sock_filter *f, size_t n, uint32_t arch, int nr);
+bool kv_seccomp_prog_cached(const struct kv_seccomp_prog *prog, int nr);
+
+/* ---- a compiled filter over the control socket (prog_json.c) ----
+ * {"key": hex, "main": hex, "guard": hex, "flags": n, "notify": bool} */
+struct json_object *kv_seccomp_prog_json(const struct kv_seccomp_prog *prog);
+/* The daemon's filter for the client's own profile p: accepted only when its
+ * key is p's key for handoff_sock (both built the profile from the same
+ * inputs, with the same libseccomp) and its instructions are within the
+ * kernel's bounds. -EKEYREJECTED on a key mismatch (compile locally then),
+ * -EINVAL on a malformed object. */
+int kv_seccomp_prog_from_json(struct json_object *o, const struct kv_profile *p,
+			      int handoff_sock, struct kv_seccomp_prog **out);
 
 /* SCM_RIGHTS over an AF_UNIX socket: one byte, the fd attached when fd >= 0.
  * kv_fd_recv sets *fd to the received fd (O_CLOEXEC) or -1 for a bare byte;

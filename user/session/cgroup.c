@@ -10,9 +10,11 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include "common/mount_watch.h"
 #include "session/cgroup.h"
+#include <pthread.h>
 
-int kv_cgroup2_root(char *buf, size_t len)
+static int read_cgroup2_root(char *buf, size_t len)
 {
 	char line[4096];
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -37,6 +39,25 @@ int kv_cgroup2_root(char *buf, size_t len)
 	}
 	fclose(f);
 	return err;
+}
+
+/* The answer is kept until the mount table changes (mount_watch.h). */
+int kv_cgroup2_root(char *buf, size_t len)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct kv_mount_watch watch;
+	static char root[PATH_MAX];
+	static int err = -ENOENT;
+	int e;
+
+	pthread_mutex_lock(&lock);
+	if (kv_mount_watch_changed(&watch))
+		err = read_cgroup2_root(root, sizeof(root));
+	e = err;
+	if (!e && (size_t)snprintf(buf, len, "%s", root) >= len)
+		e = -ENAMETOOLONG;
+	pthread_mutex_unlock(&lock);
+	return e;
 }
 
 int kv_cgroup_is_v2(const char *path)

@@ -4,6 +4,7 @@
 #ifndef KV_CGROUP_H
 #define KV_CGROUP_H
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,8 +19,20 @@ int kv_cgroup_level(const char *path);
 uint64_t kv_cgroup_id(const char *path);
 /* mkdir -p inside cgroup2; 0 or -errno. */
 int kv_cgroup_mkdir_p(const char *path);
-/* Move pid into the cgroup (write to cgroup.procs). 0 or -errno. */
+/* Move pid into the cgroup (write to cgroup.procs). 0 or -errno. A move
+ * waits for an RCU grace period in the kernel (cgroup_threadgroup_rwsem;
+ * ~3-7 ms on a 250 Hz kernel) unless cgroup2 is mounted with favordynmods:
+ * spawn into the cgroup instead where possible. */
 int kv_cgroup_move(const char *path, pid_t pid);
+/* fork(), the child born in the cgroup whose directory cgroup_fd is
+ * (clone3 CLONE_INTO_CGROUP: no move, no grace period; kernels >= 5.7).
+ * Only while the process has never had a second thread (the child of a raw
+ * clone3 gets no glibc fork handling: it must find no lock held by another
+ * thread); and only where the caller may write the common ancestor's
+ * cgroup.procs (root; not an unprivileged daemon client). Otherwise, and
+ * when the kernel refuses, a plain fork(): *placed says which happened.
+ * Returns like fork(). */
+pid_t kv_cgroup_fork_into(int cgroup_fd, bool *placed);
 /* Write "1"/"0" to cgroup.freeze; kill via cgroup.kill. 0 or -errno. */
 int kv_cgroup_freeze(const char *path, int frozen);
 int kv_cgroup_kill(const char *path);
