@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${KAVACHOS_VM_CACHE:-$repo/.cache/vm}
-timeout=1200 mem=2048 smp=2 kvm=0 verbose=0
+timeout=1800 mem=2048 smp=2 kvm=0 verbose=0
 
 usage() {
 	cat <<EOF
