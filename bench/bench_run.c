@@ -202,9 +202,10 @@ static void daemon_stop(void)
 		kill(daemon_pid, SIGTERM); /* --detach: programs and pins go too */
 		waitpid(daemon_pid, NULL, 0);
 	}
-	/* the embedded runs' agents root, left empty */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'; rmdir \"$(awk '$9 == \"cgroup2\" {print $5; exit}' "
-		 "/proc/self/mountinfo)/%s-emb\" 2>/dev/null", dir, cg);
+	/* the daemon's and the embedded runs' agents roots, left empty */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' || exit 1; r=\"$(awk '$9 == \"cgroup2\" {print $5; exit}' "
+		 "/proc/self/mountinfo)\"; rmdir \"$r/%s-emb\" \"$r/%s\" 2>/dev/null; exit 0",
+		 dir, cg, cg);
 	if (dir[0] && system(cmd))
 		fprintf(stderr, "bench_run: could not remove %s\n", dir);
 }

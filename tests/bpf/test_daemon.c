@@ -47,7 +47,7 @@ static bool daemon_setup(struct daemon *d)
 	if (!ASSERT_OK_PTR(f, "conf"))
 		return false;
 	fprintf(f, "# test daemon\nstate_dir = %s\ncontrol_socket = %s\npin_dir = %s\n"
-		   "control_group = nogroup\n", d->state, d->sock, d->pins);
+		   "control_group = nogroup\ntracepoint.linger_secs = 0\n", d->state, d->sock, d->pins);
 	fclose(f);
 	return true;
 }

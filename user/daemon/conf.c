@@ -18,6 +18,7 @@ void kv_daemon_conf_defaults(struct kv_daemon_conf *c)
 	snprintf(c->control_socket, sizeof(c->control_socket), "/run/kavachos/control.sock");
 	c->ringbuf_bytes = 4u << 20;
 	c->event_rate = 2000;
+	c->tracepoint_linger_s = 30;
 	c->gate_throttle = 1;
 	c->gate_crack = 3;
 	c->gate_lock = 10;
@@ -50,6 +51,7 @@ static const struct key {
 	{ "control_group", K_STR, offsetof(struct kv_daemon_conf, control_group), 64, 0, 0 },
 	{ "ringbuf_bytes", K_POW2, offsetof(struct kv_daemon_conf, ringbuf_bytes), 0, 4096, 1u << 30 },
 	U("event_rate", event_rate, 0, 10000000),
+	U("tracepoint.linger_secs", tracepoint_linger_s, 0, 86400),
 	U("gate.throttle", gate_throttle, 0, 1000000),
 	U("gate.crack", gate_crack, 0, 1000000),
 	U("gate.lock", gate_lock, 0, 1000000),

@@ -17,6 +17,7 @@ struct kv_daemon_conf {
 	char control_group[64];        /* group allowed on the socket besides root ("" = root only) */
 	uint32_t ringbuf_bytes;        /* power of two >= 4096 */
 	uint32_t event_rate;           /* events/s per session to the ring buffer */
+	uint32_t tracepoint_linger_s;  /* keep the syscall tracepoint this long after the last session */
 	uint32_t gate_throttle, gate_crack, gate_lock, gate_burst, gate_burst_window_s;
 	char receipts_sync[8];         /* group | none | each */
 	uint32_t receipts_batch_max, receipts_batch_delay_ms;

@@ -79,6 +79,7 @@ struct kv_dsessions {
 	struct dsess *s[KV_DS_MAX];
 	int n;
 	time_t swept; /* last sweep for sessions of an earlier daemon */
+	time_t idle_since; /* no session since then (0: one is live) */
 };
 
 /* Any session in the kernel's table, an earlier daemon's included? */
@@ -152,16 +153,26 @@ static void sweep_orphans(struct kv_dsessions *ds)
 
 /* The syscall tracepoint (counts seccomp refusals, the gate's fork check)
  * runs on every syscall of every task on the host: attached only while a
- * session lives, so an idle host pays nothing. */
+ * session lives, so an idle host pays nothing. Attaching costs ~10 ms (the
+ * kernel patches its static keys and walks every thread), so it lingers
+ * tracepoint.linger_secs after the last session: back-to-back sessions
+ * pay it once. */
 static int demand_sync(struct kv_dsessions *ds, bool starting)
 {
+	time_t now = time(NULL);
 	bool on;
+	int e;
 
 	if (!starting)
 		sweep_orphans(ds);
 	on = starting || ds->n > 0 || sessions_in_kernel(ds);
-	int e = kv_bpf_demand(kv_runtime_bpf(ds->rt), on, ds->conf.pin_dir);
-
+	if (on)
+		ds->idle_since = 0;
+	else if (!ds->idle_since)
+		ds->idle_since = now;
+	if (!on && now - ds->idle_since < (time_t)ds->conf.tracepoint_linger_s)
+		return 0; /* kv_dsessions_reap detaches it later */
+	e = kv_bpf_demand(kv_runtime_bpf(ds->rt), on, ds->conf.pin_dir);
 	if (e > 0)
 		kv_info(FEAT, "syscall tracepoint %s", on ? "attached (a session is live)" :
 			"detached (no live session)");
@@ -659,7 +670,8 @@ void kv_dsessions_reap(struct kv_dsessions *ds)
 			i--;
 		}
 	}
-	/* an earlier daemon's sessions end on their own: look now and then */
+	/* an earlier daemon's sessions end on their own, and an idle host's
+	 * tracepoint goes once it has lingered: look now and then */
 	if (!ds->n && time(NULL) - ds->swept >= 2 && kv_bpf_demand_attached(kv_runtime_bpf(ds->rt)))
 		demand_sync(ds, false);
 }
