@@ -198,22 +198,33 @@ static void probe_cgroup(struct kv_features *f)
 /* The kernel's BTF is parsed once per probe run (5 MB: tens of ms each). */
 static struct btf *vmlinux_btf;
 
+/* Load prog as a tracing program at the BTF id and attach it, then let go:
+ * 0, or -errno of the step that was refused. */
+static int load_attach(int id, enum bpf_attach_type eat, const struct bpf_insn *insns, size_t n)
+{
+	int fd = load(BPF_PROG_TYPE_TRACING, eat, id, insns, n), link, e;
+
+	if (fd < 0)
+		return -errno;
+	link = bpf_raw_tracepoint_open(NULL, fd);
+	e = link < 0 ? -errno : 0;
+	if (link >= 0)
+		close(link);
+	close(fd);
+	return e;
+}
+
 static void probe_tracing(struct kv_features *f)
 {
-	int id, fd, link;
+	int id, fd, e;
 
 	id = vmlinux_btf ? btf__find_by_name_kind(vmlinux_btf, "btf_trace_sys_exit", BTF_KIND_TYPEDEF)
 			 : -ENOENT;
-	fd = id > 0 ? load(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id, prog_ret0, 2) : -1;
-	link = fd >= 0 ? bpf_raw_tracepoint_open(NULL, fd) : -1;
-	if (link >= 0)
+	e = id > 0 ? load_attach(id, BPF_TRACE_RAW_TP, prog_ret0, 2) : -ENOENT;
+	if (!e)
 		set(&f->tp_btf, true, "tp_btf/sys_exit loads and attaches");
 	else
-		set(&f->tp_btf, false, "refused: %s", id > 0 ? strerror(errno) : "no BTF for sys_exit");
-	if (link >= 0)
-		close(link);
-	if (fd >= 0)
-		close(fd);
+		set(&f->tp_btf, false, "refused: %s", id > 0 ? strerror(-e) : "no BTF for sys_exit");
 
 	fd = id > 0 ? load(BPF_PROG_TYPE_TRACING, BPF_TRACE_RAW_TP, id, prog_signal, 4) : -1;
 	set(&f->send_signal, fd >= 0, "%s", fd >= 0 ? "bpf_send_signal loads from tp_btf" : strerror(errno));
@@ -223,17 +234,12 @@ static void probe_tracing(struct kv_features *f)
 	/* trampolines: seccomp's verdict without hooking every syscall */
 	id = vmlinux_btf ? btf__find_by_name_kind(vmlinux_btf, "__secure_computing", BTF_KIND_FUNC)
 			 : -ENOENT;
-	fd = id > 0 ? load(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id, prog_ret0, 2) : -1;
-	link = fd >= 0 ? bpf_raw_tracepoint_open(NULL, fd) : -1;
-	if (link >= 0)
+	e = id > 0 ? load_attach(id, BPF_TRACE_FEXIT, prog_ret0, 2) : -ENOENT;
+	if (!e)
 		set(&f->fexit_seccomp, true, "fexit/__secure_computing loads and attaches");
 	else
 		set(&f->fexit_seccomp, false, "refused: %s",
-		    id > 0 ? strerror(errno) : "no BTF for __secure_computing");
-	if (link >= 0)
-		close(link);
-	if (fd >= 0)
-		close(fd);
+		    id > 0 ? strerror(-e) : "no BTF for __secure_computing");
 }
 
 static void probe_lsm(struct kv_features *f)
