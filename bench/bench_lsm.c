@@ -4,6 +4,8 @@
  * inside a session with a file policy applied, under
  *   - no program (nothing loaded; measured before loading and after
  *     unloading, both folded into the baseline),
+ *   - an empty lsm/file_open program: the floor of the mechanism, what
+ *     any BPF-LSM program on that hook costs (its trampoline),
  *   - the other KavachOS objects without lsm.bpf.c, then all of them with
  *     it (as kavachos run loads them) where BPF-LSM works, plus the
  *     kernel's own per-invocation cost of each hook (BPF_ENABLE_STATS
@@ -22,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include "bpf/loader.h"
 #include "features/features.h"
 #include "lsm/lsm.h"
@@ -207,6 +211,32 @@ static void print_hook_delta(const char *where, const struct hook_stat *a,
 	}
 }
 
+/* r0 = 0; exit -- as lsm/file_open: what any BPF-LSM program on the hook
+ * costs (the trampoline), the floor of the mechanism. Returns the link fd
+ * (closing it detaches) or negative errno. */
+static int empty_file_open(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct btf *vm = btf__load_vmlinux_btf();
+	int id = vm ? btf__find_by_name_kind(vm, "bpf_lsm_file_open", BTF_KIND_FUNC) : -ENOENT;
+	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_LSM_MAC);
+	int prog, fd;
+
+	btf__free(vm);
+	if (id < 0)
+		return id;
+	po.attach_btf_id = (__u32)id;
+	prog = bpf_prog_load(BPF_PROG_TYPE_LSM, "kv_bench_empty", "GPL", insns, 2, &po);
+	if (prog < 0)
+		return prog;
+	fd = bpf_link_create(prog, 0, BPF_LSM_MAC, NULL);
+	close(prog); /* the link holds the program */
+	return fd < 0 ? -errno : fd;
+}
+
 /* The objects loaded and attached to the agents' root; with lsm, the
  * session registered with a file policy too. */
 static struct kv_bpf *load(const struct kv_session_info *si, int cg, bool lsm,
@@ -247,13 +277,13 @@ static int bench_bpf_lsm(void)
 				  { "kv_bprm_commit" } };
 	enum { NH = sizeof(h0) / sizeof(h0[0]) };
 	struct hook_stat h1[NH], h2[NH];
-	struct series base = { 0 }, others = { 0 }, out = { 0 }, in = { 0 };
+	struct series base = { 0 }, floor = { 0 }, others = { 0 }, out = { 0 }, in = { 0 };
 	struct kv_session_info si;
 	struct kv_files_policy *p = policy();
 	struct kv_bpf *b;
 	char root[PATH_MAX], agents[PATH_MAX + 32], id[KV_SESSION_ID_LEN];
 	double bo, be;
-	int i, cg, stats_fd;
+	int i, cg, stats_fd, fl = 0;
 
 	if (kv_cgroup2_root(root, sizeof(root))) {
 		fprintf(stderr, "bench_lsm: no cgroup2 hierarchy\n");
@@ -268,6 +298,11 @@ static int bench_bpf_lsm(void)
 	cg = open(agents, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (i = 0; i < REPEATS; i++) {
 		add(&base, sample_in(NULL, NULL));
+		fl = empty_file_open();
+		if (fl >= 0) {
+			add(&floor, sample_in(NULL, NULL));
+			close(fl);
+		}
 		/* the other hook groups alone (tracepoints, cgroup hooks) */
 		b = load(&si, cg, false, p);
 		add(&others, sample_in(NULL, NULL));
@@ -300,9 +335,17 @@ static int bench_bpf_lsm(void)
 	       "interleaved rounds\n",
 	       kv_features_get()->kernel, open_iters, exec_iters, REPEATS);
 	row("no program", &base, bo, be);
+	if (floor.n)
+		row("empty lsm/file_open program (floor)", &floor, bo, be);
+	else
+		printf("  (no floor row: an empty lsm/file_open program: %s)\n", strerror(-fl));
 	row("other objects, no lsm (outside)", &others, bo, be);
 	row("all + lsm.bpf.c, outside sessions", &out, bo, be);
 	row("all + lsm.bpf.c, inside a session", &in, bo, be);
+	if (floor.n)
+		printf("  outside sessions vs the floor: open+close x%.3f (what our programs add over "
+		       "any program on the hook)\n",
+		       median(out.open, out.n) / median(floor.open, floor.n));
 	printf("  lsm.bpf.c alone, outside: open+close x%.3f, fork+exec x%.3f (vs other objects)\n",
 	       median(out.open, out.n) / median(others.open, others.n),
 	       median(out.exec, out.n) / median(others.exec, others.n));

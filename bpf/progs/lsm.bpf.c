@@ -724,7 +724,12 @@ int BPF_PROG(kv_bprm_check, struct linux_binprm *bprm)
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (lsm_gate(session, s) >= KV_GATE_CRACKED)
 		return lsm_emit(&r);
-	/* strict exec: only the launch itself (before it has committed) */
+	/* strict exec: only the launch itself (before it has committed). A
+	 * session nobody named a launcher for (the daemon's: its client spawns
+	 * the agent) takes its first exec as the launch: until then only
+	 * kavachos's own code runs in it. */
+	if ((s->flags & KV_SF_STRICT_EXEC) && c && !c->launch_tgid && !c->launched)
+		__sync_val_compare_and_swap(&c->launch_tgid, 0, tgid);
 	if ((s->flags & KV_SF_STRICT_EXEC) && (!c || c->launch_tgid != tgid || c->launched))
 		return lsm_emit(&r);
 	/* fileless: memfd, O_TMPFILE, deleted files have no name to judge */

@@ -481,3 +481,33 @@ KV_TEST(cgroup_not_v2_names_the_mount)
 		      kvtest_build_dir()), 2, "refused");
 	ASSERT_HAS_SUBSTR(out, root, "names_the_mount");
 }
+
+/* --strict-exec through the daemon: the launch exec is the agent's only
+ * one, as root (spawned into the cgroup) and as nobody (moved by the
+ * daemon). With BPF-LSM in the daemon nothing names the launching process
+ * to the kernel: the session's first exec is the launch. */
+KV_TEST(strict_exec_through_daemon)
+{
+	const char *b = kvtest_build_dir();
+	static char out[1 << 16];
+	struct daemon d;
+	int rc;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	rc = kv_sh(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFFFF --strict-exec "
+		   "--no-default-net -- %s/tests/helpers/sc_probe exec:/bin/true 2>&1", b, d.sock, b);
+	ASSERT_EQ(rc, 0, "root: the launch ran");
+	ASSERT_HAS_SUBSTR(out, "exec=EPERM", "root: a second exec refused");
+	rc = kv_sh(out, sizeof(out), "cd / && setpriv --reuid=nobody --regid=nogroup --clear-groups "
+		   KV " run --daemon-socket=%s --trust-mask=0xFFFF --strict-exec --no-default-net -- "
+		   "%s/tests/helpers/sc_probe exec:/bin/true 2>&1", b, d.sock, b);
+	ASSERT_EQ(rc, 0, "nobody: the launch ran");
+	ASSERT_HAS_SUBSTR(out, "exec=EPERM", "nobody: a second exec refused");
+	rc = kv_sh(out, sizeof(out), "cat %s/sessions/ks-*.jsonl", d.state);
+	ASSERT_HAS_SUBSTR(out, "\"type\":\"NOTIFY_DECISION\"", "the refusal sealed");
+out:
+	daemon_teardown(&d);
+}
