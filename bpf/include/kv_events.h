@@ -19,6 +19,7 @@ enum kv_event_type {
 	KV_EV_GATE = 7,         /* struct kv_ev_gate */
 	KV_EV_EXEC_DENY = 8,    /* struct kv_ev_proc: killed / refused exec */
 	KV_EV_PROC_DENY = 9,    /* struct kv_ev_proc: new process killed / refused (gate) */
+	KV_EV_FILE_REFUSED = 10, /* struct kv_ev_file: a file call refused with EACCES/EXDEV */
 	KV_EV_MAX,
 };
 
@@ -100,6 +101,18 @@ struct kv_ev_proc {
 	char args[KV_ARGS_LEN];
 };
 
+/* A file call of a Landlock session that returned EACCES or EXDEV: Landlock
+ * refused it, or the file's own permissions did (at the call's return the
+ * two look the same). Paths as the agent passed them, read at the return. */
+struct kv_ev_file {
+	struct kv_event_hdr hdr;
+	__s64 nr;    /* x86_64 syscall number */
+	__s32 err;   /* errno returned (positive) */
+	__s32 dirfd; /* of an *at call, else AT_FDCWD (-100) */
+	char path[KV_PATH_LEN];  /* the path judged (rename/link: the source) */
+	char path2[KV_PATH_LEN]; /* rename/link: the destination; symlink: its target */
+};
+
 struct kv_ev_gate {
 	struct kv_event_hdr hdr;
 	__u32 from;  /* enum kv_gate */
@@ -115,4 +128,5 @@ _Static_assert(sizeof(struct kv_ev_egress) == 192, "kv_ev_egress layout");
 _Static_assert(sizeof(struct kv_ev_lsm) == 328, "kv_ev_lsm layout");
 _Static_assert(sizeof(struct kv_ev_proc) == 456, "kv_ev_proc layout");
 _Static_assert(sizeof(struct kv_ev_gate) == 136, "kv_ev_gate layout");
+_Static_assert(sizeof(struct kv_ev_file) == 584, "kv_ev_file layout");
 #endif

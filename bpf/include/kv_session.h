@@ -41,6 +41,8 @@ enum kv_gate {
 #define KV_SF_ENFORCE_GATE (1u << 2) /* hooks apply the gate effects (else they only count) */
 #define KV_SF_GATE_LSM (1u << 3)     /* BPF-LSM task_alloc/bprm_check apply the fork/exec
 				      * effects; without it the tracepoints do (kill) */
+#define KV_SF_FILES_LANDLOCK (1u << 4) /* file rules by Landlock: the file calls it refuses
+					* (EACCES/EXDEV) are recorded at sys_exit */
 
 struct kv_session {
 	__u32 abi_version;

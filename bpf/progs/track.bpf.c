@@ -14,6 +14,9 @@
 #define KV_NR_FORK 57
 #define KV_NR_VFORK 58
 #define KV_NR_CLONE3 435
+#define EACCES 13
+#define EXDEV 18
+#define KV_AT_FDCWD -100
 
 /* Gate effects by tracepoint: only when the session enforces its valve and
  * BPF-LSM is not doing it already. */
@@ -119,9 +122,110 @@ static __always_inline int count_refusal(__u64 session, struct kv_session *s, st
 	return 0;
 }
 
-/* raw_syscalls:sys_exit(regs, ret). Foreign tasks leave after one or two
- * compares: EPERM (a refusal to count) or 0 from a clone-family call (a new
- * child the gate may forbid); everything else before any map lookup. Any
+/* Where a file call keeps its paths: the first (judged; rename/link: the
+ * source) and second (rename/link: destination; symlink: its target)
+ * argument index, -1 for none; dirfd in argument 0 of *at calls. x86_64. */
+static __always_inline bool file_call(long nr, int *p1, int *p2, bool *at)
+{
+	*p2 = -1;
+	*at = false;
+	switch (nr) {
+	case 2: /* open */
+	case 85: /* creat */
+	case 76: /* truncate */
+	case 83: /* mkdir */
+	case 133: /* mknod */
+	case 87: /* unlink */
+	case 84: /* rmdir */
+	case 59: /* execve */
+		*p1 = 0;
+		return true;
+	case 82: /* rename */
+	case 86: /* link */
+		*p1 = 0;
+		*p2 = 1;
+		return true;
+	case 88: /* symlink(target, linkpath) */
+		*p1 = 1;
+		*p2 = 0;
+		return true;
+	case 257: /* openat */
+	case 437: /* openat2 */
+	case 258: /* mkdirat */
+	case 259: /* mknodat */
+	case 263: /* unlinkat */
+	case 322: /* execveat */
+		*p1 = 1;
+		*at = true;
+		return true;
+	case 264: /* renameat */
+	case 316: /* renameat2 */
+	case 265: /* linkat */
+		*p1 = 1;
+		*p2 = 3;
+		*at = true;
+		return true;
+	case 266: /* symlinkat(target, newdirfd, linkpath) */
+		*p1 = 2;
+		*p2 = 0;
+		return true;
+	}
+	return false;
+}
+
+static __always_inline __u64 arg_of(struct pt_regs *regs, int i)
+{
+	switch (i) {
+	case 0: return BPF_CORE_READ(regs, di);
+	case 1: return BPF_CORE_READ(regs, si);
+	case 2: return BPF_CORE_READ(regs, dx);
+	case 3: return BPF_CORE_READ(regs, r10);
+	}
+	return 0;
+}
+
+/* A file call of a session whose file rules Landlock enforces came back
+ * EACCES/EXDEV: Landlock's refusal (or the file's permissions: nothing
+ * here tells them apart), so it is recorded, not counted as a violation. */
+static __always_inline int file_refusal(struct pt_regs *regs, long ret)
+{
+	struct kv_session_state *st;
+	struct kv_session *s = 0;
+	struct kv_ev_file *e;
+	__u64 session;
+	int p1, p2;
+	long nr;
+	bool at;
+
+	session = kv_current_session(&s);
+	if (!session || !s || !(s->flags & KV_SF_FILES_LANDLOCK))
+		return 0;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	if (!file_call(nr, &p1, &p2, &at))
+		return 0;
+	st = bpf_map_lookup_elem(&kv_state, &session);
+	if (!st)
+		return 0;
+	e = kv_audit_reserve(s, st, sizeof(*e));
+	if (!e)
+		return 0;
+	kv_fill_hdr(&e->hdr, KV_EV_FILE_REFUSED, sizeof(*e), session, KV_CLASS_MAX);
+	e->nr = nr;
+	e->err = (__s32)-ret;
+	e->dirfd = at ? (__s32)arg_of(regs, 0) : KV_AT_FDCWD;
+	e->path[0] = 0;
+	e->path2[0] = 0;
+	bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)arg_of(regs, p1));
+	if (p2 >= 0)
+		bpf_probe_read_user_str(e->path2, sizeof(e->path2), (void *)arg_of(regs, p2));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* raw_syscalls:sys_exit(regs, ret). Foreign tasks leave after a few
+ * compares: EPERM (a refusal to count), 0 from a clone-family call (a new
+ * child the gate may forbid), EACCES/EXDEV (a Landlock session's file
+ * refusal); everything else before any map lookup. Any
  * program here puts every syscall of the host on the slow path, so the
  * daemon attaches it only while a session lives, and kv_seccomp_exit
  * replaces it where tracing trampolines and BPF-LSM work. */
@@ -133,6 +237,8 @@ int BPF_PROG(kv_sys_exit, struct pt_regs *regs, long ret)
 
 	if (ret == 0)
 		return fork_child_check(regs);
+	if (ret == -EACCES || ret == -EXDEV)
+		return file_refusal(regs, ret);
 	if (ret != -EPERM)
 		return 0;
 	session = kv_current_session(&s);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include "fixture.h"
 #include "kvtest.h"
+#include "features/features.h"
 #include "session/cgroup.h"
 
 #define KV "%s/kavachos"
@@ -237,4 +238,45 @@ KV_TEST(exec_allowlist_from_config)
 			b, t), 0, "receipts");
 	ASSERT_HAS_SUBSTR(out, "\"policy_sha256\"", "genesis_has_files_policy_hash");
 	ASSERT_HAS_SUBSTR(out, "/usr/bin/echo", "genesis_names_the_allowlist");
+}
+
+/* A file refusal reaches the chain whichever mechanism made it: BPF-LSM's
+ * LSM_DENY where it loads; where Landlock holds the file rules, the
+ * refused call seen at its return (FILE_REFUSED: Landlock or the file's
+ * permissions, which the kernel does not tell apart there). */
+KV_TEST(file_refusals_sealed)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	static char out[1 << 20];
+	char cfg[4096], outside[128], ws[4096];
+	bool lsm = kv_features_get()->bpf_lsm.ok;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	snprintf(outside, sizeof(outside), "/var/tmp/kv-refused-%d", (int)getpid());
+	snprintf(cfg, sizeof(cfg), "{\"version\": 1, \"files\": {\"deny\": [\"%s/vault\"]}}\n", t);
+	/* the workspace is ws/: the vault beside it (Landlock cannot deny
+	 * anything beneath a write root) */
+	if (!ASSERT_OK(kv_sh(NULL, 0, "mkdir -p %s/ws %s/vault && echo s3cret > %s/vault/key", t, t, t),
+		       "vault"))
+		return;
+	snprintf(ws, sizeof(ws), "%s/ws", t);
+	if (!write_config(ws, cfg))
+		return;
+	ASSERT_EQ(kv_sh(out, sizeof(out), "cd %s && " KV " run --no-default-net --state-dir=%s/state "
+			"--trust-mask=0xFF -- /bin/sh -c 'cat ../vault/key; echo read=$?; "
+			"echo x > %s; echo write=$?' 2>&1", ws, b, t, outside), 0, "run");
+	unlink(outside);
+	ASSERT_FALSE(strstr(out, "s3cret") != NULL, "the secret was not read");
+	ASSERT_FALSE(strstr(out, "read=0") != NULL, "read refused");
+	ASSERT_FALSE(strstr(out, "write=0") != NULL, "write outside the workspace refused");
+	kv_sh(out, sizeof(out), "cat %s/state/sessions/ks-*.jsonl", t);
+	ASSERT_HAS_SUBSTR(out, lsm ? "\"type\":\"LSM_DENY\"" : "\"type\":\"FILE_REFUSED\"",
+			  lsm ? "BPF-LSM's refusal sealed" : "Landlock's refusal sealed");
+	ASSERT_HAS_SUBSTR(out, "vault/key", "the secret's path sealed");
+	ASSERT_HAS_SUBSTR(out, outside + strlen("/var/tmp/"), "the refused write's path sealed");
+	if (!lsm)
+		ASSERT_HAS_SUBSTR(out, "\"class\":\"none\"", "not counted as a violation");
 }

@@ -98,3 +98,49 @@ KV_TEST(malformed_records_refused)
 	e.hdr.class = KV_CLASS_NOTIFY; /* sealed by the supervisor instead */
 	ASSERT_EQ(kv_event_decode(&e, sizeof(e), &s, &t, &fields, &k), 1, "notify_not_sealed_here");
 }
+
+/* A Landlock session's refused file call: paths bounded even without a
+ * NUL, path2 and dirfd only when there are any, never a violation. */
+KV_TEST(file_refused_fields)
+{
+	struct kv_ev_file e;
+	struct json_object *f = NULL, *v;
+	const char *t = NULL;
+	uint64_t s, k;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.type = KV_EV_FILE_REFUSED;
+	e.hdr.size = sizeof(e);
+	e.hdr.class = KV_CLASS_MAX;
+	e.nr = 316; /* renameat2 */
+	e.err = EXDEV;
+	e.dirfd = 5;
+	memset(e.path, 'a', sizeof(e.path)); /* no NUL: cut at the array's end */
+	strcpy(e.path2, "/ws/b");
+	if (!ASSERT_OK(kv_event_decode(&e, sizeof(e), &s, &t, &f, &k), "decode"))
+		return;
+	ASSERT_STREQ(t, "FILE_REFUSED", "type");
+	ASSERT_TRUE(json_object_object_get_ex(f, "syscall", &v) &&
+		    !strcmp(json_object_get_string(v), "renameat2"), "syscall named");
+	ASSERT_TRUE(json_object_object_get_ex(f, "errno_name", &v) &&
+		    !strcmp(json_object_get_string(v), "EXDEV"), "errno named");
+	ASSERT_TRUE(json_object_object_get_ex(f, "path", &v) &&
+		    json_object_get_string_len(v) == KV_PATH_LEN, "path bounded");
+	ASSERT_TRUE(json_object_object_get_ex(f, "path2", &v) &&
+		    !strcmp(json_object_get_string(v), "/ws/b"), "destination");
+	ASSERT_TRUE(json_object_object_get_ex(f, "dirfd", &v) && json_object_get_int(v) == 5, "dirfd");
+	ASSERT_TRUE(json_object_object_get_ex(f, "class", &v) &&
+		    !strcmp(json_object_get_string(v), "none"), "not a violation");
+	json_object_put(f);
+	f = NULL;
+	e.nr = 257; /* openat */
+	e.err = EACCES;
+	e.dirfd = -100; /* AT_FDCWD */
+	e.path2[0] = 0;
+	if (ASSERT_OK(kv_event_decode(&e, sizeof(e), &s, &t, &f, &k), "decode openat")) {
+		ASSERT_FALSE(json_object_object_get_ex(f, "path2", NULL), "no destination");
+		ASSERT_FALSE(json_object_object_get_ex(f, "dirfd", NULL), "AT_FDCWD not written");
+	}
+	json_object_put(f);
+	ASSERT_EQ(kv_event_decode(&e, sizeof(e) - 1, &s, &t, &f, &k), -EINVAL, "short record");
+}

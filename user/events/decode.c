@@ -223,6 +223,30 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 									 : "PROCESS_DENY";
 		break;
 	}
+	case KV_EV_FILE_REFUSED: {
+		const struct kv_ev_file *e = data;
+		char *name;
+
+		if (size < sizeof(*e))
+			return -EINVAL;
+		o = hdr_fields(h);
+		add_int(o, "nr", e->nr);
+		name = e->nr >= 0 && e->nr < 0x40000000 ?
+			seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, (int)e->nr) : NULL;
+		add_str(o, "syscall", name ? name : "unknown");
+		free(name);
+		add_int(o, "errno", e->err);
+		add_str(o, "errno_name", e->err == EACCES ? "EACCES" : e->err == EXDEV ? "EXDEV" : "other");
+		add_kstr(o, "path", e->path, sizeof(e->path));
+		if (e->path2[0])
+			add_kstr(o, "path2", e->path2, sizeof(e->path2));
+		if (e->dirfd != -100) /* AT_FDCWD */
+			add_int(o, "dirfd", e->dirfd);
+		/* at a call's return the kernel does not say which check refused */
+		add_str(o, "refused_by", "landlock or the file's permissions");
+		*type = "FILE_REFUSED";
+		break;
+	}
 	case KV_EV_GATE: {
 		const struct kv_ev_gate *e = data;
 		struct json_object *c;

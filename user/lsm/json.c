@@ -198,7 +198,8 @@ void kv_lsm_mechanisms(const struct kv_features *f, struct kv_mechanism out[KV_R
 		row(&out[KV_RULE_FILES], true, "landlock (allow-list ruleset applied before exec)",
 		    "deny-inside-allow cannot be expressed: secret name patterns and secrets inside "
 		    "write roots are not enforced; directories opened up around secrets hide "
-		    "entries created later; denials are not counted");
+		    "entries created later; denials are recorded (FILE_REFUSED) but not counted "
+		    "as violations");
 	else
 		row(&out[KV_RULE_FILES], false, "", "file rules are NOT enforced on this kernel");
 

@@ -321,12 +321,9 @@ static void plan_limits(struct kv_landlock_plan *pl, const struct kv_files_polic
 	if (p->strict_exec || (p->conf_flags & KV_LSM_C_EXEC_ALLOW))
 		limit(pl, "the ELF loader of each allowed binary must be executable: running it "
 			  "directly (ld.so PROGRAM) starts a program off the allowlist");
-	if (pl->abi >= 7)
-		limit(pl, "denials are not counted in the session's receipts; the kernel's audit "
-			  "log records them (LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON)");
-	else
-		limit(pl, "denials are not counted in the session's receipts (no kernel hook "
-			  "reports them)");
+	limit(pl, "denials are recorded (FILE_REFUSED: the refused file call at its return, "
+		  "EACCES/EXDEV, the path as passed) but not counted as violations: there Landlock's "
+		  "refusal and the file's own permissions look the same, so they do not move the gate");
 }
 
 int kv_landlock_plan_build(const struct kv_files_policy *p, int abi, struct kv_landlock_plan **out,

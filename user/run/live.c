@@ -90,14 +90,17 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		snprintf(err, errlen, "egress policy: %s", eerr);
 		goto fail;
 	}
+	if (hooks && hooks->before_files && (e = hooks->before_files(hooks->files_ctx, err, errlen)))
+		goto fail;
+	/* where Landlock holds the file rules, its refusals are recorded */
+	if (kv_files_glue_landlock(in->files))
+		pol.flags |= KV_SF_FILES_LANDLOCK;
 	e = kv_session_maps_register(b, lv->s.cgid, &pol, &sp);
 	if (e) {
 		snprintf(err, errlen, "registering the session in the kernel maps: %s", strerror(-e));
 		goto fail;
 	}
 	lv->registered = true;
-	if (hooks && hooks->before_files && (e = hooks->before_files(hooks->files_ctx, err, errlen)))
-		goto fail;
 	/* file and exec rules: BPF-LSM maps (a Landlock plan needs nothing here) */
 	if (in->files && (e = kv_files_glue_apply(in->files, b, lv->s.cgid))) {
 		snprintf(err, errlen, "file rules into the BPF-LSM maps: %s", strerror(-e));
