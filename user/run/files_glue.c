@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/canon_json.h"
+#include "common/sha256.h"
 #include "lsm/lsm.h"
 #include "run/files_glue.h"
 #include "run/inputs.h"
@@ -80,13 +82,17 @@ const struct kv_landlock_plan *kv_files_glue_landlock(const struct kv_files_glue
 
 struct json_object *kv_files_glue_json(const struct kv_files_glue *g)
 {
-	struct json_object *o = json_object_new_object();
-	char hash[65];
+	struct json_object *o = json_object_new_object(), *pol = kv_files_policy_json(g->policy);
+	char hash[65], *c;
+	size_t len;
 
-	if (!kv_files_policy_hash(g->policy, hash))
+	/* the hash kv_files_policy_hash() gives, from the object sealed beside it */
+	c = kv_json_canonical(pol, &len);
+	if (c && !kv_sha256_hex(c, len, hash))
 		json_object_object_add(o, "policy_sha256", json_object_new_string(hash));
+	free(c);
 	/* the rules themselves: evidence of what the agent was allowed */
-	json_object_object_add(o, "policy", kv_files_policy_json(g->policy));
+	json_object_object_add(o, "policy", pol);
 	json_object_object_add(o, "enforcement",
 			       kv_files_enforcement_json(g->policy, g->lsm, g->plan));
 	return o;
