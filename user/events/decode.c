@@ -67,6 +67,17 @@ static struct json_object *argv_head(const struct kv_ev_proc *e)
 	return a;
 }
 
+/* nr and its x86_64 name ("unknown" for x32 and out-of-table numbers) */
+static void add_syscall(struct json_object *o, int64_t nr)
+{
+	char *name = nr >= 0 && nr < 0x40000000 ?
+		seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, (int)nr) : NULL;
+
+	add_int(o, "nr", nr);
+	add_str(o, "syscall", name ? name : "unknown");
+	free(name);
+}
+
 static struct json_object *hdr_fields(const struct kv_event_hdr *h)
 {
 	struct json_object *o = json_object_new_object();
@@ -132,7 +143,6 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 	case KV_EV_SYSCALL_DENY: {
 		const struct kv_ev_syscall *e = data;
 		struct json_object *args;
-		char *name;
 		int i;
 
 		if (size < sizeof(*e))
@@ -142,11 +152,7 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 		if (h->class == KV_CLASS_NOTIFY)
 			return 1;
 		o = hdr_fields(h);
-		add_int(o, "nr", e->nr);
-		name = e->nr >= 0 && e->nr < 0x40000000 ?
-			seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, (int)e->nr) : NULL;
-		add_str(o, "syscall", name ? name : "unknown");
-		free(name);
+		add_syscall(o, e->nr);
 		add_int(o, "ret", e->ret);
 		args = json_object_new_array();
 		for (i = 0; i < 6; i++)
@@ -225,16 +231,11 @@ int kv_event_decode(const void *data, size_t size, uint64_t *session, const char
 	}
 	case KV_EV_FILE_REFUSED: {
 		const struct kv_ev_file *e = data;
-		char *name;
 
 		if (size < sizeof(*e))
 			return -EINVAL;
 		o = hdr_fields(h);
-		add_int(o, "nr", e->nr);
-		name = e->nr >= 0 && e->nr < 0x40000000 ?
-			seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, (int)e->nr) : NULL;
-		add_str(o, "syscall", name ? name : "unknown");
-		free(name);
+		add_syscall(o, e->nr);
 		add_int(o, "errno", e->err);
 		add_str(o, "errno_name", e->err == EACCES ? "EACCES" : e->err == EXDEV ? "EXDEV" : "other");
 		add_kstr(o, "path", e->path, sizeof(e->path));
