@@ -538,3 +538,29 @@ KV_TEST(close_async)
 	ASSERT_EQ(audit(dir, &r), KV_CLEAN, "ended chain judged as it stands");
 	close(fd);
 }
+
+/* defer_genesis_sync: the genesis is in the file at once, durable after
+ * kv_chain_genesis_sync (once; a second call has nothing to do). */
+KV_TEST(genesis_sync_deferred)
+{
+	char dir[PATH_MAX];
+	struct kv_audit_result r;
+	struct kv_chain_opts o = opts("gd", dir, sizeof(dir));
+	struct kv_chain *c;
+
+	o.defer_genesis_sync = true;
+	if (!ASSERT_OK(kv_chain_create(&o, NULL, &c), "create"))
+		return;
+	ASSERT_EQ(kv_chain_unsynced(c), 1, "written, not yet synced");
+	ASSERT_EQ(audit(dir, &r), KV_ACTIVE, "in the file already");
+	ASSERT_OK(kv_chain_genesis_sync(c), "sync");
+	ASSERT_EQ(kv_chain_unsynced(c), 0, "synced");
+	ASSERT_OK(kv_chain_genesis_sync(c), "again: nothing to do");
+	ASSERT_OK(kv_chain_close(c, field("exit_status", 0)), "close");
+	ASSERT_EQ(audit(dir, &r), KV_CLEAN, "complete");
+	o = opts("gn", dir, sizeof(dir));
+	if (!ASSERT_OK(kv_chain_create(&o, NULL, &c), "create, not deferred"))
+		return;
+	ASSERT_EQ(kv_chain_unsynced(c), 0, "durable on return");
+	ASSERT_OK(kv_chain_close(c, NULL), "close");
+}

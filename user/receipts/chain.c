@@ -58,6 +58,7 @@ struct kv_chain {
 	pthread_cond_t idle; /* a write finished */
 	pthread_t flusher;
 	bool flusher_running, stop, closed, flushing, poisoned;
+	bool genesis_unsynced; /* defer_genesis_sync: kv_chain_genesis_sync() still to come */
 
 	char state_dir[PATH_MAX];
 	char path[PATH_MAX];
@@ -609,13 +610,42 @@ static int add_chain_meta(struct kv_chain *c, struct json_object *genesis)
 	return 0;
 }
 
-/* The genesis receipt, written before anything else can happen and durable
- * before kv_chain_create returns, whatever the sync mode: the
- * session file's name (dir), its first receipt (file) and the index's
- * "start" line. Both writes come before any fsync, so a journaling file
- * system commits all three in one go (one disk flush instead of three, as
- * before); each fsync is still made, whatever the file system. */
-static int seal_genesis(struct kv_chain *c, const char *dir, const char *payload, size_t plen)
+/* The genesis durable: the session file's name (dir), its first receipt
+ * (file) and the index's "start" line. The writes came before any fsync, so
+ * a journaling file system commits all three in one go (one disk flush
+ * instead of three); each fsync is still made, whatever the file system. */
+static int sync_genesis(struct kv_chain *c, const char *dir)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (fdatasync(c->fd))
+		err = -errno;
+	else
+		c->synced = c->sealed > c->synced ? c->sealed : c->synced;
+	pthread_mutex_unlock(&c->lock);
+	if (!err) {
+		int e = kv_store_index_sync(c->state_dir);
+
+		if (e)
+			kv_warn("receipts", "session %s: cannot sync the index: %s", c->session,
+				strerror(-e));
+		err = kv_store_fsync_dir(dir);
+	}
+	return err;
+}
+
+static void sessions_dir(const struct kv_chain *c, char *dir, size_t len)
+{
+	if (kv_store_path(dir, len, "%s/" KV_SESSIONS_SUBDIR, c->state_dir))
+		dir[0] = 0;
+}
+
+/* The genesis receipt, written before anything else can happen and, unless
+ * the caller defers it (kv_chain_genesis_sync), durable before
+ * kv_chain_create returns, whatever the sync mode. */
+static int seal_genesis(struct kv_chain *c, const char *dir, const char *payload, size_t plen,
+			bool defer)
 {
 	int err;
 
@@ -628,22 +658,24 @@ static int seal_genesis(struct kv_chain *c, const char *dir, const char *payload
 	if (!err)
 		index_record(c, "start", &c->durable, false);
 	kv_timing_mark("chain: written");
-	if (!err) {
-		if (fdatasync(c->fd))
-			err = -errno;
-		else
-			c->synced = c->sealed;
-	}
+	c->genesis_unsynced = !err && defer;
 	pthread_mutex_unlock(&c->lock);
-	if (!err) {
-		int e = kv_store_index_sync(c->state_dir);
+	return err || defer ? err : sync_genesis(c, dir);
+}
 
-		if (e)
-			kv_warn("receipts", "session %s: cannot sync the index: %s", c->session,
-				strerror(-e));
-		err = kv_store_fsync_dir(dir);
-	}
-	return err;
+int kv_chain_genesis_sync(struct kv_chain *c)
+{
+	char dir[PATH_MAX];
+	bool todo;
+
+	pthread_mutex_lock(&c->lock);
+	todo = c->genesis_unsynced;
+	c->genesis_unsynced = false;
+	pthread_mutex_unlock(&c->lock);
+	if (!todo)
+		return 0;
+	sessions_dir(c, dir, sizeof(dir));
+	return sync_genesis(c, dir);
 }
 
 int kv_chain_create(const struct kv_chain_opts *o, struct json_object *genesis,
@@ -701,7 +733,7 @@ int kv_chain_create(const struct kv_chain_opts *o, struct json_object *genesis,
 	}
 	c->last_ckpt_ns = clock_ns(CLOCK_MONOTONIC);
 	kv_timing_mark("chain: key, payload, file");
-	err = seal_genesis(c, dir, payload, plen);
+	err = seal_genesis(c, dir, payload, plen, o->defer_genesis_sync);
 	if (err) {
 		warn_lost(c, err, "write the genesis receipt to");
 		goto fail;

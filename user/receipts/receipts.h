@@ -36,6 +36,10 @@ struct kv_chain_opts {
 	unsigned checkpoint_every; /* signed checkpoint every N receipts (0 = 1000) */
 	unsigned checkpoint_secs;  /* and every T seconds (0 = 10) */
 	enum kv_sync_mode sync;
+	/* the genesis is written when kv_chain_create returns, durable only
+	 * after kv_chain_genesis_sync(): for a caller with work to overlap with
+	 * the disk flush before the agent may run */
+	bool defer_genesis_sync;
 };
 
 /* Creates <state_dir>/sessions/<id>.jsonl (never an existing one: -EEXIST) and seals
@@ -44,6 +48,10 @@ struct kv_chain_opts {
  * Ed25519 key pair under <state_dir>/keys/ (0600) on first use. */
 int kv_chain_create(const struct kv_chain_opts *o, struct json_object *genesis,
 		    struct kv_chain **out);
+/* With defer_genesis_sync: makes the genesis durable (file, index line,
+ * directory entry). Idempotent; 0 or negative errno (then the session must
+ * not go on: its start is not on disk). */
+int kv_chain_genesis_sync(struct kv_chain *c);
 /* Seals one receipt of `type` ("SECCOMP_BLOCK", "EGRESS_DENY", ...: [A-Z][A-Z0-9_]*,
  * not SESSION_START/SESSION_END/CHECKPOINT) with `fields` (JSON object of integers,
  * strings, booleans, null, arrays, objects — no floats; consumed; may be NULL).

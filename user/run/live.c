@@ -30,6 +30,14 @@ void kv_live_kill_rest(const char *cgroup)
 		usleep(5000);
 }
 
+int kv_live_genesis_sync(struct kv_live *lv)
+{
+	int e = kv_chain_genesis_sync(lv->chain);
+
+	kv_timing_mark("live: genesis durable");
+	return e;
+}
+
 int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
 		  const struct kv_live_hooks *hooks, const struct kv_run_inputs *in,
 		  const struct kv_launch *l, char *const *argv, struct kv_live **out, char *err,
@@ -109,6 +117,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 	kv_timing_mark("live: maps written");
 	co.state_dir = in->state_dir;
 	co.session_id = lv->s.id;
+	co.defer_genesis_sync = hooks && hooks->defer_genesis_sync;
 	{
 		struct json_object *g = kv_run_genesis(in, &lv->s, l, argv, kv_features_get());
 

@@ -41,12 +41,18 @@ struct kv_live_hooks {
 	 * a thread meanwhile and waits for them here */
 	int (*before_files)(void *ctx, char *err, size_t errlen);
 	void *files_ctx;
+	/* the genesis written but not yet synced on return: the caller makes
+	 * it durable (kv_live_genesis_sync) while its agent is being prepared,
+	 * and lets the agent run only after */
+	bool defer_genesis_sync;
 };
 
 int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *want_id,
 		  const struct kv_live_hooks *hooks, const struct kv_run_inputs *in,
 		  const struct kv_launch *l, char *const *argv, struct kv_live **out, char *err,
 		  size_t errlen);
+/* The genesis durable (see defer_genesis_sync); 0 at once when it is. */
+int kv_live_genesis_sync(struct kv_live *lv);
 /* Ends it: kills what is left in the cgroup, drains events, reads the
  * kernel's counters into SESSION_END (status = wait status, or -1 if the
  * agent never ran), removes map entries and the cgroup. Fills *st_out when
