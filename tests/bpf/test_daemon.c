@@ -405,6 +405,253 @@ out:
 	daemon_teardown(&d);
 }
 
+/* A client's session gets its own PID namespace: a root client by itself,
+ * an unprivileged one through a user namespace where the kernel allows
+ * that (status says so), else none — and then it says so, in a warning and
+ * in what the daemon seals (the genesis announces what the client expects,
+ * a PID_NAMESPACE receipt corrects it: the last word is the kernel's).
+ * Either way nothing outside is killed. */
+KV_TEST(pid_namespace_for_clients)
+{
+	const struct kv_features *f = kv_features_get();
+	const char *b = kvtest_build_dir();
+	static char out[1 << 16];
+	char want[128];
+	struct daemon d;
+	pid_t s = -1;
+	int rc;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!f->pidns.ok) {
+		test__skip("no PID namespaces here: %s", f->pidns.detail);
+		return;
+	}
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	s = fork();
+	if (s == 0) {
+		execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(want, sizeof(want), "kill=%d ESRCH", (int)s);
+
+	rc = kv_sh(out, sizeof(out), KV " run --daemon-socket=%s --trust-mask=0xFFFF --no-default-net "
+		   "-- " AGENT " ppid proc-pids kill=%d exit7 2>&1", b, d.sock, b, (int)s);
+	ASSERT_EQ(rc, 7, "root_client_status");
+	ASSERT_HAS_SUBSTR(out, "ppid 1\n", "root_client_init");
+	ASSERT_HAS_SUBSTR(out, "proc-pids 1,2\n", "root_client_proc");
+	ASSERT_HAS_SUBSTR(out, want, "root_client_kill_outside");
+	kv_sh(out, sizeof(out), "grep -h -o '\"pid_namespace\":{[^}]*}' %s/sessions/ks-*.jsonl", d.state);
+	ASSERT_HAS_SUBSTR(out, "\"mode\":\"own\"", "root_client_genesis");
+	ASSERT_FALSE(strstr(out, "\"mode\":\"none\""), "root_client_no_correction");
+
+	kv_sh(NULL, 0, "rm -f %s/sessions/ks-*.jsonl", d.state);
+	rc = kv_sh(out, sizeof(out), "setpriv --reuid=nobody --regid=nogroup --clear-groups "
+		   KV " run --daemon-socket=%s --trust-mask=0xFFFF --no-default-net -- " AGENT
+		   " ppid proc-pids kill=%d ptrace=1 exit7 2>&1", b, d.sock, b, (int)s);
+	ASSERT_EQ(rc, 7, "unprivileged_client_status");
+	if (f->pidns_userns.ok) {
+		ASSERT_HAS_SUBSTR(out, "ppid 1\n", "userns_init");
+		ASSERT_HAS_SUBSTR(out, "proc-pids 1,2\n", "userns_proc");
+		ASSERT_HAS_SUBSTR(out, want, "userns_kill_outside");
+		ASSERT_HAS_SUBSTR(out, "ptrace=1 EPERM", "userns_init_not_traceable");
+	} else {
+		ASSERT_HAS_SUBSTR(out, "has no PID namespace of its own", "none_warned");
+		snprintf(want, sizeof(want), "kill=%d EPERM", (int)s);
+		ASSERT_HAS_SUBSTR(out, want, "none_kill_outside");
+	}
+	/* the genesis's, then the correction's where there is one */
+	kv_sh(out, sizeof(out), "grep -h -o '\"pid_namespace\":{[^}]*}' %s/sessions/ks-*.jsonl | "
+	      "tail -n1", d.state);
+	ASSERT_HAS_SUBSTR(out, f->pidns_userns.ok ? "\"mode\":\"user_namespace\"" : "\"mode\":\"none\"",
+			  "unprivileged_client_sealed");
+	/* off: said so in the genesis, no warning (it was asked for) */
+	kv_sh(NULL, 0, "rm -f %s/sessions/ks-*.jsonl", d.state);
+	rc = kv_sh(out, sizeof(out), KV " run --daemon-socket=%s --pid-namespace=off --trust-mask=0xFF "
+		   "--no-default-net -- " AGENT " ppid exit7 2>&1", b, d.sock, b);
+	ASSERT_EQ(rc, 7, "off_status");
+	ASSERT_FALSE(strstr(out, "ppid 1\n"), "off_no_init");
+	ASSERT_FALSE(strstr(out, "has no PID namespace"), "off_not_warned");
+	kv_sh(out, sizeof(out), "grep -h -o '\"pid_namespace\":{[^}]*}' %s/sessions/ks-*.jsonl", d.state);
+	ASSERT_HAS_SUBSTR(out, "{\"detail\":\"--pid-namespace=off\",\"mode\":\"none\"}", "off_genesis");
+	ASSERT_TRUE(waitpid(s, NULL, WNOHANG) == 0 && kill(s, 0) == 0, "sleeper_alive");
+out:
+	if (s > 0) {
+		kill(s, SIGKILL);
+		waitpid(s, NULL, 0);
+	}
+	daemon_teardown(&d);
+}
+
+/* A session started with its agent: the daemon seals what the kernel says
+ * about the process, not the client's claim: a plain child claimed to be a
+ * namespace's init is sealed as none, with the claim. */
+KV_TEST(pid_namespace_claim_checked)
+{
+	struct json_object *req, *resp = NULL, *v;
+	char err[256], out[4096];
+	struct daemon d;
+	pid_t child;
+	int fd;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto reap;
+	snprintf(out, sizeof(out),
+		 "{\"op\":\"session_start\",\"pid\":%d,\"binary\":\"/bin/true\",\"argv\":[\"true\"],"
+		 "\"inputs\":{\"trust_mask\":255,\"domain\":\"general\"},"
+		 "\"pid_namespace\":{\"mode\":\"own\",\"detail\":\"trust me\"}}", (int)child);
+	req = json_tokener_parse(out);
+	ASSERT_OK(kv_control_call(fd, req, &resp, err, sizeof(err)), "call");
+	json_object_put(req);
+	if (ASSERT_TRUE(resp && json_object_object_get_ex(resp, "ok", &v) &&
+				json_object_get_boolean(v), "accepted") &&
+	    ASSERT_TRUE(json_object_object_get_ex(resp, "session_id", &v), "id")) {
+		kv_sh(out, sizeof(out), "head -n1 %s/sessions/%s.jsonl | grep -o "
+		      "'\"pid_namespace\":{[^}]*}'", d.state, json_object_get_string(v));
+		ASSERT_HAS_SUBSTR(out, "\"pid_namespace\":{\"detail\":\"the client said own; the "
+				       "kernel says none\",\"mode\":\"none\"}", "sealed_as_the_kernel_says");
+		snprintf(out, sizeof(out), "{\"op\":\"session_end\",\"session_id\":\"%s\",\"status\":0}",
+			 json_object_get_string(v));
+		req = json_tokener_parse(out);
+		json_object_put(resp);
+		resp = NULL;
+		kv_control_call(fd, req, &resp, err, sizeof(err));
+		json_object_put(req);
+	}
+	json_object_put(resp);
+	close(fd);
+reap:
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+out:
+	daemon_teardown(&d);
+}
+
+/* A session made before its agent: the genesis says what the client
+ * announced; when the agent is named (here a plain child, born in the
+ * session's cgroup) the daemon checks it. As data: what the client says of
+ * the named agent -> refused or not, and what the PID_NAMESPACE receipt
+ * seals; a client that never names its agent leaves the announcement
+ * unchecked, and the chain says so. */
+static const struct {
+	const char *said; /* the naming's pid_namespace.mode; NULL: never named */
+	bool refused;
+	const char *sealed;
+} announce_cases[] = {
+	{ "own", true, "\"pid_namespace\":{\"detail\":\"the client said own; the kernel says none\","
+		       "\"mode\":\"none\"},\"refused\":true" },
+	{ "none", false, "\"pid_namespace\":{\"detail\":\"could not be created\",\"mode\":\"none\"},"
+			 "\"refused\":false" },
+	{ NULL, false, "\"announced\":\"own\",\"checked\":false" },
+};
+
+KV_TEST(pid_namespace_announced_then_checked)
+{
+	struct json_object *req, *resp = NULL, *r2 = NULL, *v;
+	int fds[KV_CONTROL_MAX_FDS], nfds = 0, fd = -1, st = 0, go[2], i;
+	char err[256], msg[512], id[128], out[1 << 14];
+	struct daemon d;
+	bool placed;
+	size_t k;
+	pid_t child;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	for (k = 0; k < sizeof(announce_cases) / sizeof(announce_cases[0]); k++) {
+		const char *tag = announce_cases[k].said ? announce_cases[k].said : "unnamed";
+
+		fd = kv_control_connect(d.sock);
+		if (!ASSERT_GE(fd, 0, "connect"))
+			goto out;
+		nfds = 0;
+		req = json_tokener_parse("{\"op\":\"session_start\",\"binary\":\"/bin/true\","
+					 "\"argv\":[\"true\"],\"handoff_fd\":5,\"inputs\":{\"trust_mask\":255,"
+					 "\"domain\":\"general\",\"no_default_net\":true},"
+					 "\"pid_namespace\":{\"mode\":\"own\",\"detail\":\"root\"}}");
+		ASSERT_OK(kv_control_call_fds(fd, req, &resp, fds, &nfds, err, sizeof(err)), "start");
+		json_object_put(req);
+		if (!ASSERT_GE(nfds, 1, "cgroup fd") ||
+		    !ASSERT_TRUE(json_object_object_get_ex(resp, "session_id", &v), "id"))
+			goto out;
+		snprintf(id, sizeof(id), "%s", json_object_get_string(v));
+		kv_sh(out, sizeof(out), "head -n1 %s/sessions/%s.jsonl | grep -o '\"pid_namespace\":{[^}]*}'",
+		      d.state, id);
+		ASSERT_HAS_SUBSTR(out, "\"mode\":\"own\"", "genesis_announces");
+		ASSERT_HAS_SUBSTR(out, "announced by the client", "genesis_says_by_whom");
+		if (!ASSERT_OK(pipe(go), "pipe"))
+			goto out;
+		child = kv_cgroup_fork_into(fds[0], &placed);
+		if (child == 0) {
+			char c;
+
+			close(fd);
+			close(go[1]);
+			_exit(read(go[0], &c, 1) == 1 ? 0 : 1);
+		}
+		close(go[0]);
+		while (nfds)
+			close(fds[--nfds]);
+		if (announce_cases[k].said) {
+			snprintf(msg, sizeof(msg), "{\"op\":\"session_pid\",\"session_id\":\"%s\",\"pid\":%d,"
+				 "\"pid_namespace\":{\"mode\":\"%s\",\"detail\":\"could not be created\"}}",
+				 id, (int)child, announce_cases[k].said);
+			req = json_tokener_parse(msg);
+			ASSERT_OK(kv_control_call(fd, req, &r2, err, sizeof(err)), "name");
+			json_object_put(req);
+			ASSERT_EQ(!(json_object_object_get_ex(r2, "ok", &v) && json_object_get_boolean(v)),
+				  announce_cases[k].refused, tag);
+			json_object_put(r2);
+			r2 = NULL;
+		}
+		/* let it exit (refused: it was killed already) */
+		signal(SIGPIPE, SIG_IGN);
+		ASSERT_TRUE(write(go[1], "g", 1) == 1 || announce_cases[k].refused, "released");
+		signal(SIGPIPE, SIG_DFL);
+		close(go[1]);
+		waitpid(child, &st, 0);
+		ASSERT_EQ(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, announce_cases[k].refused,
+			  "killed_when_refused");
+		snprintf(msg, sizeof(msg), "{\"op\":\"session_end\",\"session_id\":\"%s\",\"status\":0}", id);
+		req = json_tokener_parse(msg);
+		kv_control_call(fd, req, &r2, err, sizeof(err));
+		json_object_put(req);
+		json_object_put(r2);
+		r2 = NULL;
+		json_object_put(resp);
+		resp = NULL;
+		close(fd);
+		fd = -1;
+		/* the end may come from the reaper (an emptied cgroup) first */
+		for (i = 0; i < 100; i++) {
+			kv_sh(out, sizeof(out), "grep -h PID_NAMESPACE %s/sessions/%s.jsonl", d.state, id);
+			if (strstr(out, "PID_NAMESPACE"))
+				break;
+			usleep(20000);
+		}
+		ASSERT_HAS_SUBSTR(out, announce_cases[k].sealed, tag);
+	}
+	ASSERT_EQ(kv_sh(NULL, 0, KV " audit --all --state-dir=%s", kvtest_build_dir(), d.state), 0,
+		  "audit_clean");
+out:
+	if (fd >= 0)
+		close(fd);
+	json_object_put(resp);
+	daemon_teardown(&d);
+}
+
 /* receipts.* in kavachos.conf reach the session's chain: with sync = each
  * the genesis says so and the end is durable before run reports it. */
 KV_TEST(receipts_sync_each_from_config)

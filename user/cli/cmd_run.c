@@ -33,6 +33,11 @@ static void usage(void)
 	       "  --seccomp-profile=F   load an OCI/Docker seccomp JSON profile instead\n"
 	       "  --user=NAME           run the agent as NAME (default: the sudo caller)\n"
 	       "  --ask                 ask on the terminal for NOTIFY-tier syscalls\n"
+	       "  --pid-namespace=WHEN  the session's own PID namespace (the agent cannot\n"
+	       "                        name, signal or trace processes outside it): auto\n"
+	       "                        (default: always when run as root; through the\n"
+	       "                        daemon where a user namespace allows it), require,\n"
+	       "                        off\n"
 	       "  --state-dir=DIR       receipts and keys (default $KAVACHOS_STATE_DIR or\n"
 	       "                        /var/lib/kavachos)\n"
 	       "  --cgroup=PATH         agents' cgroup (default <cgroup2>/kavachos)\n"
@@ -55,7 +60,7 @@ static void usage(void)
 int cmd_run(int argc, char **argv)
 {
 	enum { O_MASK = 256, O_DOMAIN, O_DEPTH, O_STRICT, O_ALLOW, O_NODEF, O_SECCOMP, O_USER,
-	       O_ASK, O_STATE, O_CGROUP, O_FALCO, O_NODAEMON, O_DSOCK, O_FALERTS };
+	       O_ASK, O_STATE, O_CGROUP, O_FALCO, O_NODAEMON, O_DSOCK, O_FALERTS, O_PIDNS };
 	static const struct option opts[] = {
 		{ "trust-mask", required_argument, 0, O_MASK },
 		{ "domain", required_argument, 0, O_DOMAIN },
@@ -66,6 +71,7 @@ int cmd_run(int argc, char **argv)
 		{ "seccomp-profile", required_argument, 0, O_SECCOMP },
 		{ "user", required_argument, 0, O_USER },
 		{ "ask", no_argument, 0, O_ASK },
+		{ "pid-namespace", required_argument, 0, O_PIDNS },
 		{ "state-dir", required_argument, 0, O_STATE },
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "falco", no_argument, 0, O_FALCO },
@@ -99,6 +105,18 @@ int cmd_run(int argc, char **argv)
 		case O_SECCOMP: ro.seccomp_profile = optarg; break;
 		case O_USER: ro.user = optarg; break;
 		case O_ASK: ro.ask = true; break;
+		case O_PIDNS:
+			if (!strcmp(optarg, "auto")) {
+				ro.pid_namespace = KV_RUN_PIDNS_AUTO;
+			} else if (!strcmp(optarg, "require")) {
+				ro.pid_namespace = KV_RUN_PIDNS_REQUIRE;
+			} else if (!strcmp(optarg, "off")) {
+				ro.pid_namespace = KV_RUN_PIDNS_OFF;
+			} else {
+				kv_err("--pid-namespace=%s: expected auto, require or off", optarg);
+				return KV_EXIT_USAGE;
+			}
+			break;
 		case O_STATE: ro.state_dir = optarg; break;
 		case O_CGROUP: ro.cgroup = optarg; break;
 		case O_FALCO: ro.falco = true; break;

@@ -38,6 +38,7 @@ static void print_plain(const struct kv_features *f)
 	print_feat("cgroup.freeze", &f->cgroup_freeze);
 	print_feat("cgroup.kill", &f->cgroup_kill);
 	print_feat("pid namespace", &f->pidns);
+	print_feat("pid ns, unprivileged", &f->pidns_userns);
 	printf("\nEnforcement on this kernel:\n");
 	kv_features_mechanisms(f, m);
 	for (i = 0; i < KV_RULE_COUNT; i++) {
@@ -45,6 +46,10 @@ static void print_plain(const struct kv_features *f)
 		if (m[i].limits[0])
 			printf("  %-13s %-8s limit: %s\n", "", "", m[i].limits);
 	}
+	printf("\nPID namespace per session: embedded run %s; through kavachos-load, a root "
+	       "client %s, an unprivileged client %s\n",
+	       f->pidns.ok ? "own" : "none", f->pidns.ok ? "own" : "none",
+	       kv_features_pidns_daemon_client(f));
 }
 
 int cmd_status(int argc, char **argv)

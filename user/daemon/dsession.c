@@ -2,19 +2,26 @@
 /* Control requests (one JSON object each, answered with {"ok": ...}):
  *   {"op":"ping"}
  *   {"op":"session_start","session_id":S,"binary":B,"argv":[..],"inputs":{..},
- *    "handoff_fd":N}
+ *    "handoff_fd":N,"pid_namespace":{"mode":M,"detail":D,"required":bool}}
  *       the session is made before its agent exists: the answer carries the
  *       session cgroup's directory (SCM_RIGHTS) for the client to spawn the
  *       agent into, and the compiled seccomp filter for its handoff fd; the
  *       session waits for session_pid (its client's connection closing, or
- *       KV_DS_PENDING_SECS, ends it)
- *   {"op":"session_pid","session_id":S,"pid":N}
- *       the agent, when it was not born in the session's cgroup (the
- *       client could not spawn it there): moved in. One born there needs
- *       no message: the session is live once its cgroup is populated
+ *       KV_DS_PENDING_SECS, ends it). pid_namespace is what the client
+ *       announces: the genesis says it, session_pid checks it
+ *   {"op":"session_pid","session_id":S,"pid":N,"init":I,"pid_namespace":{"mode":M,"detail":D}}
+ *       the agent, once: moved in when it was not born in the session's
+ *       cgroup (the client could not spawn it there). I: the init of the
+ *       agent's PID namespace, its parent. The namespace is checked against
+ *       the kernel: where the genesis announced otherwise a PID_NAMESPACE
+ *       receipt corrects it, and a session with less than its client
+ *       claims or requires is refused (its processes killed). An agent born
+ *       in the cgroup without a namespace announced needs no message: the
+ *       session is live once its cgroup is populated
  *   {"op":"session_start","pid":N,...}  the same with an existing agent
- *       pid must be a child of the caller with the caller's uid: nobody
- *       registers a session for a process that is not their own
+ *       pid must be a child of the caller with the caller's uid (or, in
+ *       session_pid, of I, the caller's child): nobody registers a session
+ *       for a process that is not their own
  *   {"op":"session_end","session_id":S,"status":wait-status}
  *   {"op":"notify_decision","session_id":S,"decision":{..}}
  *   {"op":"release","session_id":S,"to":..,"kill":..,"reason":..} (root)
@@ -41,6 +48,7 @@
 #include "run/privs.h"
 #include "run/launch.h"
 #include "run/live.h"
+#include "run/pidns.h"
 #include "egress/resolve_cache.h"
 #include "run/release.h"
 #include "run/runtime.h"
@@ -67,6 +75,11 @@ struct dsess {
 	bool pending;
 	int client_fd;
 	time_t since;
+	/* the PID namespace its genesis announced; checked once the agent is
+	 * named (session_pid, or session_start with its pid) */
+	enum kv_pidns_mode pidns;
+	bool pidns_required;
+	bool named;
 };
 
 struct kv_dsessions {
@@ -285,6 +298,17 @@ static bool agent_ok(int pid, const struct ucred *cr)
 	return pid > 0 && !kv_proc_owner(pid, &ppid, &uid) && ppid == cr->pid && uid == cr->uid;
 }
 
+/* The agent as the child of init, a PID namespace's init the caller
+ * spawned, both with the caller's uid. */
+static bool agent_of_init(int pid, int init, const struct ucred *cr)
+{
+	pid_t ppid = 0;
+	uid_t uid = 0;
+
+	return agent_ok(init, cr) && pid > 0 && !kv_proc_owner(pid, &ppid, &uid) && ppid == init &&
+	       uid == cr->uid;
+}
+
 /* Into the session's cgroup, unless the client spawned it there (a move
  * waits for an RCU grace period: see kv_cgroup_move). */
 static int place(struct kv_dsessions *ds, struct dsess *d, int pid, char *err, size_t errlen)
@@ -299,6 +323,105 @@ static int place(struct kv_dsessions *ds, struct dsess *d, int pid, char *err, s
 		snprintf(err, errlen, "moving pid %d into %s: %s", pid, d->lv->s.cgroup,
 			 strerror(-e));
 	return e;
+}
+
+static enum kv_pidns_mode pidns_mode_named(const char *name)
+{
+	int m;
+
+	for (m = KV_PIDNS_NONE; m <= KV_PIDNS_USERNS; m++)
+		if (!strcmp(name, kv_pidns_mode_name(m)))
+			return m;
+	return KV_PIDNS_NONE;
+}
+
+/* The client's pid_namespace object: its mode and detail (defaults kept
+ * where absent). */
+static void pidns_said(struct json_object *m, const char **mode, const char **detail,
+		       bool *required)
+{
+	struct json_object *o, *v;
+
+	if (!json_object_object_get_ex(m, "pid_namespace", &o))
+		return;
+	if (json_object_object_get_ex(o, "mode", &v) && json_object_is_type(v, json_type_string))
+		*mode = json_object_get_string(v);
+	if (json_object_object_get_ex(o, "detail", &v) && json_object_is_type(v, json_type_string))
+		*detail = json_object_get_string(v);
+	if (required && json_object_object_get_ex(o, "required", &v))
+		*required = json_object_get_boolean(v);
+}
+
+/* A session made before its agent: its genesis records the namespace the
+ * client announces (checked by pidns_check when the agent is named). */
+static void pidns_announced(struct json_object *m, struct dsess *d, struct kv_launch *l)
+{
+	const char *mode = "none", *detail = "";
+
+	pidns_said(m, &mode, &detail, &d->pidns_required);
+	l->pidns = pidns_mode_named(mode);
+	if (l->pidns == KV_PIDNS_NONE) /* claims nothing: nothing to check */
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail), "%s", detail);
+	else
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail),
+			 "announced by the client, checked when its agent is named: %.96s", detail);
+}
+
+/* A session with its agent already: the genesis records what the kernel
+ * says about the process, not what the client claims; the client's detail
+ * is kept when its claim is true. */
+static void pidns_from_client(struct json_object *m, struct kv_launch *l)
+{
+	const char *said = "none", *detail = "";
+
+	l->pidns = kv_pidns_of(l->pid);
+	pidns_said(m, &said, &detail, NULL);
+	if (!strcmp(said, kv_pidns_mode_name(l->pidns)))
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail), "%s", detail);
+	else
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail),
+			 "the client said %.32s; the kernel says %s", said,
+			 kv_pidns_mode_name(l->pidns));
+}
+
+/* The named agent's PID namespace as the kernel has it, against the one
+ * the genesis announced and the one the client says it made: a receipt
+ * where the genesis was wrong. A session with none while its client says
+ * it has one, or requires one, is refused: -EPERM, err says why. */
+static int pidns_check(struct kv_dsessions *ds, struct dsess *d, struct json_object *m, int pid,
+		       int init, char *err, size_t errlen)
+{
+	enum kv_pidns_mode k = init > 0 ? kv_pidns_of_agent(pid, init) : KV_PIDNS_NONE;
+	const char *said = kv_pidns_mode_name(d->pidns), *detail = "";
+	struct json_object *f, *o;
+	char text[160];
+	bool refuse;
+
+	pidns_said(m, &said, &detail, NULL);
+	refuse = k == KV_PIDNS_NONE &&
+		 (d->pidns_required || strcmp(said, kv_pidns_mode_name(KV_PIDNS_NONE)));
+	if (k == d->pidns && !refuse)
+		return 0;
+	if (!strcmp(said, kv_pidns_mode_name(k)))
+		snprintf(text, sizeof(text), "%s", detail);
+	else
+		snprintf(text, sizeof(text), "the client said %.32s; the kernel says %s", said,
+			 kv_pidns_mode_name(k));
+	f = json_object_new_object();
+	o = json_object_new_object();
+	json_object_object_add(o, "mode", json_object_new_string(kv_pidns_mode_name(k)));
+	json_object_object_add(o, "detail", json_object_new_string(text));
+	json_object_object_add(f, "pid_namespace", o);
+	json_object_object_add(f, "announced", json_object_new_string(kv_pidns_mode_name(d->pidns)));
+	json_object_object_add(f, "refused", json_object_new_boolean(refuse));
+	kv_runtime_seal(ds->rt, d->lv->s.cgid, "PID_NAMESPACE", f, 0);
+	kv_info(FEAT, "session %s: PID namespace %s, its genesis says %s%s", d->lv->s.id,
+		kv_pidns_mode_name(k), kv_pidns_mode_name(d->pidns), refuse ? ": refused" : "");
+	if (!refuse)
+		return 0;
+	snprintf(err, errlen, "the session has no PID namespace of its own (%s)%s", text,
+		 d->pidns_required ? ", and its client requires one" : "");
+	return -EPERM;
 }
 
 static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *cr,
@@ -390,6 +513,13 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	l.id.uid = cr->uid;
 	l.id.gid = cr->gid;
 	l.pid = pid;
+	if (pending) {
+		pidns_announced(m, d, &l);
+	} else {
+		pidns_from_client(m, &l);
+		d->named = true;
+	}
+	d->pidns = l.pidns;
 	e = kv_live_start(ds->rt, ds->agents,
 			  json_object_object_get_ex(m, "session_id", &jid) ? json_object_get_string(jid) : NULL,
 			  &hooks, &d->in, &l, argv, &d->lv, err, sizeof(err));
@@ -457,26 +587,41 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	return e;
 }
 
-/* The agent the client started for a pending session. */
+/* The agent the client started for a pending session: checked, and moved
+ * in unless it was born there. */
 static int op_pid(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
 {
-	struct json_object *jpid, *r;
+	struct json_object *jpid, *jinit, *r;
 	struct dsess *d = owned(ds, fd, cr, m, NULL);
 	char err[512];
-	int pid, e;
+	int pid, init = 0, e;
+	bool in;
 
 	if (!d)
 		return 0;
-	if (!d->pending)
+	if (d->named)
 		return reply_err(fd, "session %s has its agent already", d->lv->s.id);
 	if (!json_object_object_get_ex(m, "pid", &jpid) || !json_object_is_type(jpid, json_type_int))
 		return reply_err(fd, "session_pid needs pid");
 	pid = json_object_get_int(jpid);
-	if (!agent_ok(pid, cr))
-		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)", pid,
-				 (int)cr->pid, (unsigned)cr->uid);
-	e = place(ds, d, pid, err, sizeof(err));
-	if (e)
+	if (json_object_object_get_ex(m, "init", &jinit) && json_object_is_type(jinit, json_type_int))
+		init = json_object_get_int(jinit);
+	if (init ? !agent_of_init(pid, init, cr) : !agent_ok(pid, cr))
+		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)%s", pid,
+				 (int)cr->pid, (unsigned)cr->uid,
+				 init ? ", or of its child, a PID namespace's init" : "");
+	/* born there (the session is live), else moved in while it waits */
+	in = kv_proc_in_cgroup(pid, ds->root, d->lv->s.cgroup);
+	if (!in && !d->pending)
+		return reply_err(fd, "session %s has its agent already", d->lv->s.id);
+	d->named = true;
+	e = pidns_check(ds, d, m, pid, init, err, sizeof(err));
+	if (e) {
+		/* whatever runs in it stops; the session ends with its client */
+		kv_live_kill_rest(d->lv->s.cgroup);
+		return reply_err(fd, "%s", err);
+	}
+	if (!in && (e = place(ds, d, pid, err, sizeof(err))))
 		return reply_err(fd, "%s", err);
 	d->pending = false;
 	kv_info(FEAT, "session %s: pid %d", d->lv->s.id, pid);
@@ -512,6 +657,17 @@ static struct dsess *end_seal(struct kv_dsessions *ds, int i, struct kv_session_
 	struct dsess *d = ds->s[i];
 
 	kv_info(FEAT, "session %s ended", d->lv->s.id);
+	if (d->pidns != KV_PIDNS_NONE && !d->named) {
+		/* the genesis announced a namespace nobody could check */
+		struct json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "announced", json_object_new_string(kv_pidns_mode_name(d->pidns)));
+		json_object_object_add(f, "checked", json_object_new_boolean(false));
+		json_object_object_add(f, "reason", json_object_new_string(
+			"the client never named its agent: the PID namespace its genesis announces "
+			"was not checked"));
+		kv_runtime_seal(ds->rt, d->lv->s.cgid, "PID_NAMESPACE", f, 0);
+	}
 	kv_live_seal_end(ds->rt, d->lv, d->status, st, durable);
 	ds->s[i] = ds->s[--ds->n];
 	return d;

@@ -42,7 +42,9 @@ struct kv_features {
 	int landlock_abi;                /* 0 = none */
 	struct kv_feat cgroup_freeze;
 	struct kv_feat cgroup_kill;
-	struct kv_feat pidns;
+	struct kv_feat pidns;            /* unshare(CLONE_NEWPID) as we are (root: embedded runs) */
+	struct kv_feat pidns_userns;     /* an unprivileged user's PID namespace, through a user
+					  * namespace, with its own /proc (daemon clients) */
 };
 
 /* Where seccomp refusals are counted: at seccomp's own verdict (only tasks
@@ -79,6 +81,21 @@ struct kv_mechanism {
 	bool enforced;
 };
 
+/* A session's PID namespace (user/run/pidns.c): none, its own (created
+ * with CAP_SYS_ADMIN), or its own inside a user namespace of its own. */
+enum kv_pidns_mode {
+	KV_PIDNS_NONE = 0,
+	KV_PIDNS_OWN,
+	KV_PIDNS_USERNS,
+};
+
+/* The table for this kernel; its process row as an embedded session gets
+ * it (its own PID namespace wherever the kernel has them). */
 void kv_features_mechanisms(const struct kv_features *f, struct kv_mechanism out[KV_RULE_COUNT]);
+/* What an unprivileged client of kavachos-load gets: "user_namespace" or "none". */
+const char *kv_features_pidns_daemon_client(const struct kv_features *f);
+/* The process row (ptrace, signals, /proc) for a session with mode. */
+void kv_process_mechanism(const struct kv_features *f, enum kv_pidns_mode mode,
+			  struct kv_mechanism *out);
 struct json_object *kv_features_json(const struct kv_features *f);
 #endif

@@ -6,9 +6,11 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -325,6 +327,69 @@ static void probe_other(struct kv_features *f)
 								  : "unshare(CLONE_NEWPID) refused");
 }
 
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* In a forked child: what an unprivileged client of kavachos-load does for
+ * its session (user/run/pidns.c): a user namespace with a PID namespace,
+ * our own ids mapped, a procfs of the new namespace in a mount namespace
+ * of its own. As nobody when we are root. The exit code names the step. */
+static int try_unprivileged_pidns(void)
+{
+	char map[64];
+	int st;
+	pid_t pid;
+
+	if (geteuid() == 0 && (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+			       setresuid(65534, 65534, 65534)))
+		return 9;
+	/* the uid change made us non-dumpable: /proc/self would be root's */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
+	if (unshare(CLONE_NEWUSER | CLONE_NEWPID))
+		return 1;
+	if (write_text("/proc/self/setgroups", "deny") || write_text("/proc/self/uid_map", map))
+		return 2;
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
+	if (write_text("/proc/self/gid_map", map))
+		return 2;
+	pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWNS) || mount(NULL, "/proc", NULL, MS_REC | MS_SLAVE, NULL) ||
+		      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return 3;
+	return 0;
+}
+
+static void probe_pidns_userns(struct kv_features *f)
+{
+	static const char *const why[] = {
+		[0] = "a user namespace with a PID namespace and its own /proc works",
+		[1] = "unprivileged user namespaces refused (sysctl, or a chroot)",
+		[2] = "writing the user namespace's id maps refused",
+		[3] = "mounting a procfs for the new namespace refused",
+	};
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(try_unprivileged_pidns());
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	status = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	set(&f->pidns_userns, status == 0, "%s",
+	    status >= 0 && status <= 3 ? why[status] : "probe failed");
+}
+
 static void probe_btf_enums(struct kv_features *f)
 {
 	struct btf *btf = vmlinux_btf;
@@ -394,6 +459,7 @@ const struct kv_features *kv_features_get(void)
 	probe_tracing(&f);
 	probe_lsm(&f);
 	probe_other(&f);
+	probe_pidns_userns(&f);
 	btf__free(vmlinux_btf);
 	vmlinux_btf = NULL;
 	libbpf_set_print(old);

@@ -216,23 +216,6 @@ void kv_lsm_mechanisms(const struct kv_features *f, struct kv_mechanism out[KV_R
 					   "supervisor judges the path argument (TOCTOU)"
 					 : "strict exec leaves the agent binary executable");
 
-	out[KV_RULE_PROCESS].rule = "process";
-	if (f->bpf_lsm.ok)
-		row(&out[KV_RULE_PROCESS], true,
-		    "bpf-lsm ptrace_access_check, task_kill (targets outside the session), "
-		    "task_alloc (gate)", "");
-	else if (ll && f->landlock_abi >= 6)
-		row(&out[KV_RULE_PROCESS], true,
-		    "landlock (ptrace and signals scoped to the session) + seccomp; the gate's "
-		    "fork/exec effects by tracepoint (the new process is killed)",
-		    "no PID namespace: the agent can see other processes in /proc and read what "
-		    "their DAC permissions allow (e.g. /proc/<pid>/environ of its own uid)");
-	else if (ll)
-		row(&out[KV_RULE_PROCESS], true,
-		    "landlock (ptrace scoped to the session) + seccomp",
-		    "signals outside the session are stopped only by the syscall profile (kill "
-		    "needs the swarm bit; Landlock ABI < 6 has no signal scoping)");
-
 	out[KV_RULE_MOUNT_BPF].rule = "mount_bpf";
 	if (f->bpf_lsm.ok)
 		row(&out[KV_RULE_MOUNT_BPF], true,

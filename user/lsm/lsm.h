@@ -164,7 +164,7 @@ int kv_landlock_apply(const struct kv_files_policy *p, int abi, char *err, size_
  * decided, not a feature probe: a daemon's client must not pay for one. */
 struct json_object *kv_files_enforcement_json(const struct kv_files_policy *p, bool bpf_lsm,
 					      const struct kv_landlock_plan *pl);
-/* The rows files, exec, process, mount_bpf, leave_cgroup and unix_sockets
+/* The rows files, exec, mount_bpf, leave_cgroup and unix_sockets
  * of the honesty table for this kernel (features/report.c calls it). */
 void kv_lsm_mechanisms(const struct kv_features *f, struct kv_mechanism out[KV_RULE_COUNT]);
 #endif

@@ -38,6 +38,7 @@ struct json_object *kv_run_genesis(const struct kv_run_inputs *in, const struct 
 {
 	struct json_object *g = json_object_new_object(), *a = json_object_new_array();
 	struct json_object *feat = kv_features_json(f), *mech = NULL;
+	struct json_object *v;
 	char host[256] = "", boot[64], hash[65];
 	int i;
 
@@ -79,9 +80,24 @@ struct json_object *kv_run_genesis(const struct kv_run_inputs *in, const struct 
 		json_object_object_add(g, "files", kv_files_glue_json(in->files));
 	if (in->config_path[0])
 		json_object_object_add(g, "config", json_object_new_string(in->config_path));
-	/* the honesty table: what enforces each rule class on this kernel */
-	if (json_object_object_get_ex(feat, "enforcement", &mech))
+	/* ptrace, signals, /proc: this session's own PID namespace, or not */
+	v = json_object_new_object();
+	json_object_object_add(v, "mode", json_object_new_string(kv_pidns_mode_name(l->pidns)));
+	json_object_object_add(v, "detail", json_object_new_string(l->pidns_detail));
+	json_object_object_add(g, "pid_namespace", v);
+	/* the honesty table: what enforces each rule class on this kernel, the
+	 * process row as this session has it */
+	if (json_object_object_get_ex(feat, "enforcement", &mech)) {
+		struct kv_mechanism pm;
+		struct json_object *row = json_object_new_object();
+
+		kv_process_mechanism(f, l->pidns, &pm);
+		json_object_object_add(row, "mechanism", json_object_new_string(pm.mechanism));
+		json_object_object_add(row, "enforced", json_object_new_boolean(pm.enforced));
+		json_object_object_add(row, "limits", json_object_new_string(pm.limits));
+		json_object_object_add(mech, "process", row);
 		json_object_object_add(g, "enforcement", json_object_get(mech));
+	}
 	json_object_put(feat);
 	return g;
 }

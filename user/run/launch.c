@@ -8,10 +8,12 @@
 #include <sys/socket.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "run/launch.h"
+#include "run/pidns.h"
 #include "lsm/lsm.h"
 #include "seccomp/seccomp.h"
 #include "session/cgroup.h"
@@ -20,6 +22,17 @@
 struct kv_child_report {
 	int stage; /* 1 = setup (privileges, seccomp), 2 = execve */
 	int err;
+};
+
+/* The session's first process -> parent, on sock, once the namespace (if
+ * any) and its mounts are made; the kernel attaches who sent it
+ * (SO_PASSCRED). The agent's process then says hello: 'c' when it was born
+ * in the session cgroup, 'h' when it still has to be moved there. */
+struct kv_ready {
+	int err;      /* the setup errno that stopped the child; 0: ready */
+	int mode;     /* enum kv_pidns_mode: what the session has (or was making) */
+	int ns_err;   /* why there is no PID namespace (errno), 0 */
+	int ns_tried; /* enum kv_pidns_mode: what was being made when ns_err happened */
 };
 
 int kv_launch_resolve(const char *name, char out[PATH_MAX])
@@ -65,37 +78,69 @@ static void report(int fd, int stage, int err)
 	(void)n;
 }
 
-/* The agent's view of DNS: its own mount namespace, the stub's resolv.conf. */
-static int mount_resolv(const char *file)
+/* One byte from the parent (release); 0 when it is gone. */
+static int wait_parent(int sock)
 {
-	if (unshare(CLONE_NEWNS))
-		return -errno;
-	/* nothing we mount may propagate back to the host; "/" may be no
-	 * mount point (a chroot), then there is nothing to propagate */
-	mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
-	if (mount(file, "/etc/resolv.conf", NULL, MS_BIND, NULL))
-		return -errno;
+	char c;
+	ssize_t n;
+
+	do
+		n = recv(sock, &c, 1, 0);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
+/* The session's own mount namespace: a /proc of its PID namespace, the DNS
+ * stub's resolv.conf. Before placement: inside, BPF-LSM refuses mounts.
+ * 0 or a positive errno. */
+static int own_mounts(const struct kv_launch *l, enum kv_pidns_mode mode, uid_t euid, gid_t egid)
+{
+	int e;
+
+	if (mode != KV_PIDNS_NONE) {
+		e = kv_pidns_init_mounts(mode, euid, egid);
+		if (e)
+			return -e;
+	} else if (l->resolv_conf) {
+		if (unshare(CLONE_NEWNS))
+			return errno;
+		/* nothing we mount may propagate back to the host; "/" may be no
+		 * mount point (a chroot), then there is nothing to propagate */
+		mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
+	}
+	if (l->resolv_conf && mount(l->resolv_conf, "/etc/resolv.conf", NULL, MS_BIND, NULL))
+		return errno;
 	return 0;
 }
 
-static void child(struct kv_launch *l, int go_rd, int err_wr, int sock, int ready_wr)
+static int drop_privs(const struct kv_launch *l, enum kv_pidns_mode mode)
 {
 	int err;
-	char c;
 
-	if (ready_wr >= 0) {
-		err = l->resolv_conf ? mount_resolv(l->resolv_conf) : 0;
-		if (write(ready_wr, &err, sizeof(err)) != sizeof(err) || err)
-			_exit(125);
-		close(ready_wr);
-	}
+	if (mode != KV_PIDNS_USERNS)
+		return kv_privs_drop(&l->id);
+	/* in its own user namespace it holds every capability there and its
+	 * ids cannot change: the capabilities go, exec regains none */
+	err = kv_privs_drop_caps();
+	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		err = -errno;
+	return err;
+}
 
-	/* the parent moves us into the session cgroup before we go on */
-	if (read(go_rd, &c, 1) != 1)
+/* The agent's process, from its first instruction to execve. sock is the
+ * handoff fd the filter was compiled for. */
+__attribute__((noreturn)) static void agent(const struct kv_launch *l, enum kv_pidns_mode mode,
+					    bool in_cgroup, int err_wr, int sock)
+{
+	int err;
+
+	/* hello: the kernel tells the parent our pid (SCM_CREDENTIALS); it
+	 * places us in the session if we were not born there, then lets us
+	 * go on */
+	if (send(sock, in_cgroup ? "c" : "h", 1, MSG_NOSIGNAL) != 1 || !wait_parent(sock))
 		_exit(125);
-	close(go_rd);
 	signal(SIGPIPE, SIG_DFL);
-	err = kv_privs_drop(&l->id);
+	err = drop_privs(l, mode);
 	if (err) {
 		report(err_wr, 1, -err);
 		_exit(125);
@@ -129,103 +174,274 @@ static void child(struct kv_launch *l, int go_rd, int err_wr, int sock, int read
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/* Our child: the session's first process, or the one that clones it. */
+__attribute__((noreturn)) static void child(const struct kv_launch *l, enum kv_pidns_want want,
+					    int err_wr, int sock, int status_wr)
+{
+	struct kv_ready r = { 0 };
+	enum kv_pidns_mode mode = KV_PIDNS_NONE;
+	uid_t euid = geteuid();
+	gid_t egid = getegid();
+	struct kv_pidns_sigs sigs;
+	bool in_cgroup = l->in_cgroup;
+	pid_t pid = -1;
+
+	if (want != KV_PIDNS_OFF) {
+		pid = kv_pidns_clone(l->pidns_userns_ok, &mode);
+		if (pid > 0)
+			_exit(0); /* the init is our parent's child: nothing left to do */
+		/* the init: from now on no signal `run` forwards is lost */
+		if (pid == 0 && (r.err = -kv_pidns_init_prepare(&sigs))) {
+			r.ns_err = r.err;
+			r.ns_tried = mode;
+		}
+		if (pid < 0) {
+			r.ns_err = (int)-pid;
+			r.ns_tried = mode;
+			mode = KV_PIDNS_NONE;
+			if (want == KV_PIDNS_REQUIRE)
+				r.err = r.ns_err;
+		}
+	}
+	r.mode = mode;
+	if (!r.err && (r.err = own_mounts(l, mode, euid, egid)) && mode != KV_PIDNS_NONE) {
+		r.ns_err = r.err;
+		r.ns_tried = mode;
+	}
+	if (send(sock, &r, sizeof(r), MSG_NOSIGNAL) != sizeof(r) || r.err)
+		_exit(125);
+	/* the init stays outside the session cgroup; the agent's process is
+	 * born in it where the kernel lets us (root: not from a user namespace,
+	 * where a refused try would also cost the agent its pid 2), else the
+	 * parent has it moved */
+	if (mode != KV_PIDNS_NONE) {
+		pid = kv_cgroup_fork_into(mode == KV_PIDNS_OWN ? l->cgroup_fd : -1, &in_cgroup);
+		if (pid < 0) {
+			report(err_wr, 1, errno);
+			_exit(125);
+		}
+		if (pid > 0) {
+			close(err_wr);
+			close(sock);
+			kv_pidns_init_run(pid, status_wr, mode, &l->id);
+		}
+		kv_pidns_agent_restore(&sigs);
+	}
+	if (status_wr >= 0)
+		close(status_wr);
+	agent(l, mode, in_cgroup, err_wr, sock);
+}
+
 int kv_launch_prepare(struct kv_launch *l)
 {
-	int go[2], er[2], sk[2];
+	int er[2], sk[2], st[2], one = 1, e;
 
 	if (l->prepared)
 		return 0;
-	if (pipe2(go, O_CLOEXEC))
+	if (pipe2(er, O_CLOEXEC))
 		return -errno;
-	if (pipe2(er, O_CLOEXEC)) {
-		close(go[0]);
-		close(go[1]);
-		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk)) {
+		e = -errno;
+		goto close_er;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk)) {
-		close(go[0]);
-		close(go[1]);
-		close(er[0]);
-		close(er[1]);
-		return -errno;
+	if (setsockopt(sk[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) || pipe2(st, O_CLOEXEC)) {
+		e = -errno;
+		close(sk[0]);
+		close(sk[1]);
+		goto close_er;
 	}
-	l->child_go = go[0];
-	l->child_err = er[1];
-	l->go_fd = go[1];
 	l->err_fd = er[0];
-	l->notify_sock = sk[0];
+	l->child_err = er[1];
+	l->sock = sk[0];
 	l->handoff_fd = sk[1];
+	l->status_fd = st[0];
+	l->child_status = st[1];
 	l->prepared = true;
+	return 0;
+close_er:
+	close(er[0]);
+	close(er[1]);
+	return e;
+}
+
+/* One message from the child side, and who sent it: the kernel's word
+ * (SCM_CREDENTIALS), in our PID namespace. Bytes received, 0 at EOF, -errno. */
+static ssize_t recv_from(int sock, void *buf, size_t len, pid_t *from)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			    .msg_controllen = sizeof(u.b) };
+	struct cmsghdr *c;
+	struct ucred uc;
+	ssize_t n;
+
+	*from = 0;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(uc))) {
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			*from = uc.pid;
+		}
+	return n;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void kv_launch_close(struct kv_launch *l)
+{
+	if (l->prepared) {
+		close_fd(&l->handoff_fd);
+		close_fd(&l->child_err);
+		close_fd(&l->child_status);
+		l->prepared = false;
+	}
+	close_fd(&l->sock);
+	close_fd(&l->err_fd);
+	close_fd(&l->status_fd);
+}
+
+static void no_pidns_detail(struct kv_launch *l, const struct kv_ready *r, const char *after)
+{
+	snprintf(l->pidns_detail, sizeof(l->pidns_detail), "%s %s: %s%s",
+		 r->ns_tried == KV_PIDNS_USERNS ? "a PID namespace in a user namespace"
+						: "a PID namespace",
+		 r->err || r->mode != KV_PIDNS_NONE ? "could not be set up" : "could not be created",
+		 strerror(r->ns_err), after);
+}
+
+static int setup_error(struct kv_launch *l, int fallback)
+{
+	struct kv_child_report r;
+
+	if (read(l->err_fd, &r, sizeof(r)) == sizeof(r) && r.stage == 1)
+		return -r.err;
+	return fallback;
+}
+
+static int spawn(struct kv_launch *l, enum kv_pidns_want want, struct kv_ready *r)
+{
+	pid_t c, from = 0;
+	char hello;
+	ssize_t n;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	if ((e = kv_launch_prepare(l)))
+		return e;
+	fflush(NULL);
+	/* without a namespace our child is the agent's process: born in the
+	 * cgroup where it can be; else it only clones the init, outside */
+	if (want == KV_PIDNS_OFF) {
+		c = kv_cgroup_fork_into(l->cgroup_fd, &l->in_cgroup);
+	} else {
+		l->in_cgroup = false;
+		c = fork();
+	}
+	if (c == 0) {
+		close(l->err_fd);
+		close(l->sock);
+		if (l->status_fd >= 0)
+			close(l->status_fd);
+		child(l, want, l->child_err, l->handoff_fd, l->child_status);
+	}
+	/* the children's ends are theirs alone: EOF says they are gone */
+	close_fd(&l->handoff_fd);
+	close_fd(&l->child_err);
+	close_fd(&l->child_status);
+	l->prepared = false;
+	if (c < 0)
+		return -EAGAIN;
+	n = recv_from(l->sock, r, sizeof(*r), &from);
+	/* ready from the init (our child cloned it as our own child, then
+	 * exited) or from our child itself, the agent's process without one */
+	if (from != c)
+		waitpid(c, NULL, 0);
+	l->pid = from;
+	if (n != (ssize_t)sizeof(*r) || from <= 0)
+		return -EPIPE;
+	if (r->err) {
+		waitpid(from, NULL, 0);
+		return -r->err;
+	}
+	/* then the agent's process: the init's child, or that same process */
+	n = recv_from(l->sock, &hello, 1, &l->agent_pid);
+	if (n != 1 || l->agent_pid <= 0) {
+		e = setup_error(l, n < 0 ? (int)n : -EPIPE);
+		kill(l->pid, SIGKILL);
+		waitpid(l->pid, NULL, 0);
+		return e;
+	}
+	l->in_cgroup = hello == 'c';
+	/* no more pids to learn: the listener comes next, with no room for
+	 * credentials beside it */
+	e = 0;
+	setsockopt(l->sock, SOL_SOCKET, SO_PASSCRED, &e, sizeof(e));
 	return 0;
 }
 
 int kv_launch_spawn(struct kv_launch *l)
 {
-	int go[2], er[2], sk[2], rd[2] = { -1, -1 }, merr = 0, e;
+	int handoff = l->handoff_fd, e;
+	struct kv_ready r, first;
 
-	if ((e = kv_launch_prepare(l)))
+	e = spawn(l, l->pidns_want, &r);
+	if (e && r.ns_err && l->pidns_want == KV_PIDNS_TRY) {
+		/* made but not set up (its /proc, say): start again without, on a
+		 * new socket; a filter compiled for the old one's number is
+		 * compiled again by the child */
+		first = r;
+		kv_launch_close(l);
+		l->pidns_want = KV_PIDNS_OFF;
+		if (!(e = kv_launch_prepare(l)) && l->handoff_fd != handoff)
+			l->seccomp = NULL;
+		e = e ?: spawn(l, KV_PIDNS_OFF, &r);
+		no_pidns_detail(l, &first, "; the session runs without one");
+	} else if (!e && r.ns_err) {
+		no_pidns_detail(l, &r, "; the session runs without one");
+	} else if (e && r.ns_err) {
+		no_pidns_detail(l, &r, "");
+	}
+	if (e) {
+		kv_launch_close(l);
 		return e;
-	go[0] = l->child_go;
-	go[1] = l->go_fd;
-	er[0] = l->err_fd;
-	er[1] = l->child_err;
-	sk[0] = l->notify_sock;
-	sk[1] = l->handoff_fd;
-	l->prepared = false;
-	if (l->resolv_conf && pipe2(rd, O_CLOEXEC))
-		return -errno;
-	fflush(NULL);
-	l->pid = kv_cgroup_fork_into(l->cgroup_fd, &l->in_cgroup);
-	if (l->pid < 0)
-		return -errno;
-	if (l->pid == 0) {
-		close(go[1]);
-		close(er[0]);
-		close(sk[0]);
-		if (rd[0] >= 0)
-			close(rd[0]);
-		child(l, go[0], er[1], sk[1], rd[1]);
 	}
-	close(go[0]);
-	close(er[1]);
-	close(sk[1]);
-	l->go_fd = go[1];
-	l->err_fd = er[0];
-	l->notify_sock = sk[0];
-	if (rd[0] >= 0) {
-		close(rd[1]);
-		if (read(rd[0], &merr, sizeof(merr)) != sizeof(merr))
-			merr = -EPIPE;
-		close(rd[0]);
-	}
-	if (merr) {
-		close(l->go_fd);
-		close(l->err_fd);
-		close(l->notify_sock);
-		waitpid(l->pid, NULL, 0);
-	}
-	return merr;
+	l->pidns = (enum kv_pidns_mode)r.mode;
+	if (l->pidns == KV_PIDNS_USERNS)
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail),
+			 "in a user namespace of its own (no CAP_SYS_ADMIN here): only uid %u and "
+			 "gid %u are mapped", (unsigned)geteuid(), (unsigned)getegid());
+	else if (l->pidns == KV_PIDNS_OWN)
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail), "its init is pid %d here",
+			 (int)l->pid);
+	/* without one: why, from above, or as planned (--pid-namespace=off) */
+	return 0;
 }
 
-int kv_launch_go(struct kv_launch *l, int *notify_fd)
+int kv_launch_release(struct kv_launch *l, int *notify_fd)
 {
-	struct kv_child_report r;
 	int fd = -1, rc;
 
 	*notify_fd = -1;
-	if (write(l->go_fd, "g", 1) != 1)
-		return -errno;
-	close(l->go_fd);
-	l->go_fd = -1;
-	rc = kv_fd_recv(l->notify_sock, &fd);
-	close(l->notify_sock);
-	l->notify_sock = -1;
-	if (rc < 0) {
-		/* no fd: the child failed during setup; its report says why */
-		if (read(l->err_fd, &r, sizeof(r)) == sizeof(r) && r.stage == 1)
-			return -r.err;
-		return rc;
-	}
+	if (send(l->sock, "x", 1, MSG_NOSIGNAL) != 1)
+		return setup_error(l, -errno);
+	rc = kv_fd_recv(l->sock, &fd);
+	close_fd(&l->sock);
+	if (rc < 0) /* no fd: the child failed during setup; its report says why */
+		return setup_error(l, rc);
 	*notify_fd = fd;
 	return 0;
 }
@@ -235,9 +451,18 @@ int kv_launch_exec_result(struct kv_launch *l)
 	struct kv_child_report r;
 	ssize_t n = read(l->err_fd, &r, sizeof(r));
 
-	close(l->err_fd);
-	l->err_fd = -1;
+	close_fd(&l->err_fd);
 	if (n == sizeof(r))
 		return -r.err; /* stage 2: execve failed */
 	return 0;         /* EOF: CLOEXEC closed it, the agent is running */
+}
+
+void kv_launch_agent_status(struct kv_launch *l, int *status)
+{
+	int st;
+
+	if (l->pidns != KV_PIDNS_NONE && l->status_fd >= 0 &&
+	    read(l->status_fd, &st, sizeof(st)) == sizeof(st))
+		*status = st;
+	close_fd(&l->status_fd);
 }

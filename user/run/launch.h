@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Spawning the agent: fork, wait until the parent has placed the child in
- * its session cgroup, then in the child: environment, identity, no_new_privs,
- * seccomp as the very last step, execve. */
+/* Spawning the agent. With the session's own PID namespace (pidns.h): a
+ * child clones the namespace's init, outside the session cgroup (it mounts
+ * the namespace's /proc; inside, BPF-LSM refuses mounts), and the init forks
+ * the agent's process straight into the session cgroup. Without one, the
+ * agent's process is our own child, born in the cgroup where the kernel lets
+ * us. Either way the agent's process waits until the parent releases it,
+ * then: environment, identity, no_new_privs, Landlock, seccomp as the very
+ * last step, execve. */
 #ifndef KV_LAUNCH_H
 #define KV_LAUNCH_H
 #include <limits.h>
+#include <stdbool.h>
 #include <sys/types.h>
+#include "run/pidns.h"
 #include "run/privs.h"
 
 struct kv_profile;
@@ -31,38 +38,58 @@ struct kv_launch {
 	/* the filter already compiled for profile and handoff_fd (by the daemon,
 	 * or before the fork): the child only loads it; NULL: it compiles */
 	const struct kv_seccomp_prog *seccomp;
-	/* the session cgroup's directory: the child is born in it where the
-	 * kernel lets us (kv_cgroup_fork_into); -1: none */
+	/* the session cgroup's directory: the agent's process is born in it
+	 * where the kernel lets us (kv_cgroup_fork_into); -1: none */
 	int cgroup_fd;
-	bool in_cgroup; /* set by kv_launch_spawn: born there, no move needed */
-	/* set by kv_launch_prepare: the child's end of the listener handoff,
-	 * and its ends of the go and error pipes until the fork */
-	int handoff_fd, child_go, child_err;
+	/* the session's own PID namespace: off, try (a user namespace if need
+	 * be, else none), or require */
+	enum kv_pidns_want pidns_want;
+	bool pidns_userns_ok; /* may make a user namespace for it (no CAP_SYS_ADMIN) */
+	/* set by kv_launch_prepare: the agent's end of the control socket, over
+	 * which it hands its seccomp listener up (the filter depends on its
+	 * number), and the children's ends of the error and status pipes */
+	int handoff_fd, child_err, child_status;
 	bool prepared;
-	/* parent side, filled by kv_launch_spawn */
-	pid_t pid;
-	int go_fd;     /* write 1 byte to let the child go on */
+	/* filled by kv_launch_spawn; pids as our namespace numbers them, from
+	 * the kernel (SCM_CREDENTIALS), never a guess */
+	pid_t pid;                /* the session's first process: the namespace's init
+				   * (outside the session cgroup), else the agent's
+				   * process itself; our child either way */
+	pid_t agent_pid;          /* the agent's process: the init's child, or pid */
+	bool in_cgroup;           /* the agent's process was born in cgroup_fd */
+	enum kv_pidns_mode pidns; /* what the session got */
+	char pidns_detail[160];   /* how, or why none */
+	/* parent side */
+	int sock;      /* SEQPACKET, SO_PASSCRED: ready, hello, listener up; release down */
 	int err_fd;    /* child's exec/setup error: int errno, or EOF on exec */
-	int notify_sock; /* the child sends its seccomp listener fd here */
+	int status_fd; /* the init's report: the agent's wait status (int), or -1 */
 };
 
 /* PATH lookup like execvp, before forking, so "not found" is known early.
  * 0, -ENOENT or -EACCES. */
 int kv_launch_resolve(const char *name, char out[PATH_MAX]);
-/* The pipes and the handoff socket, before the fork: the seccomp filter
- * depends on the handoff fd's number (read-only profiles let sendmsg
- * through on it alone), so a filter compiled elsewhere needs it first.
- * kv_launch_spawn calls it when the caller did not. 0 or -errno. */
+/* The socket and pipes, before the fork: the seccomp filter depends on the
+ * handoff fd's number (read-only profiles let sendmsg through on it alone),
+ * so a filter compiled elsewhere needs it first. kv_launch_spawn calls it
+ * when the caller did not. 0 or -errno. */
 int kv_launch_prepare(struct kv_launch *l);
-/* Fork the child (into cgroup_fd when set); it blocks until kv_launch_go.
- * With resolv_conf, returns once the child's mount namespace is ready.
- * 0 or -errno. */
+/* Spawns the session's processes and returns once the agent's process
+ * exists and waits to be released: l->pid, l->agent_pid, l->in_cgroup,
+ * l->pidns are set. With KV_PIDNS_TRY a namespace that cannot be made or
+ * set up is done without (l->pidns_detail says why). 0, or -errno (the
+ * child's setup errno if it failed). */
 int kv_launch_spawn(struct kv_launch *l);
-/* Release the child. It then sends its listener fd (if any): *notify_fd is
+/* Placement done: let the agent's process drop privileges, apply Landlock
+ * and seccomp and exec. It sends its listener fd (if any): *notify_fd is
  * set to it or -1. Returns 0 once the child reached execve, or the child's
  * setup errno (negative) if it failed before that. */
-int kv_launch_go(struct kv_launch *l, int *notify_fd);
+int kv_launch_release(struct kv_launch *l, int *notify_fd);
 /* Reports whether the exec itself succeeded: 0, or -errno of execve. Call
  * after the notify supervisor runs (exec may need its approval). */
 int kv_launch_exec_result(struct kv_launch *l);
+/* After waitpid(l->pid) gave *status: with a PID namespace that was the
+ * init's; replace it with the agent's own, as the init reported it. */
+void kv_launch_agent_status(struct kv_launch *l, int *status);
+/* Closes what is left of the parent's side. */
+void kv_launch_close(struct kv_launch *l);
 #endif

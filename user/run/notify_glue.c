@@ -43,7 +43,7 @@ struct kv_notify_glue *kv_notify_glue_start(int listener_fd, const struct kv_lau
 	struct kv_notify_glue *g = calloc(1, sizeof(*g));
 	struct kv_notify_cfg cfg = {
 		.listener_fd = listener_fd,
-		.launch_pid = l->pid,
+		.launch_pid = l->agent_pid,
 		.launch_path = l->path,
 		.ask = ask,
 		.on_decision = on_decision,

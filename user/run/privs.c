@@ -46,7 +46,7 @@ int kv_identity_resolve(const char *user, struct kv_identity *id)
 	return 0;
 }
 
-static int drop_all_caps(void)
+int kv_privs_drop_caps(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
@@ -84,7 +84,7 @@ int kv_privs_drop(const struct kv_identity *id)
 		if (setresgid(id->gid, id->gid, id->gid))
 			return -errno;
 		if (id->uid == 0) {
-			err = drop_all_caps();
+			err = kv_privs_drop_caps();
 			if (err)
 				return err;
 		} else if (setresuid(id->uid, id->uid, id->uid)) {

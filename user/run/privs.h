@@ -20,4 +20,8 @@ int kv_identity_resolve(const char *user, struct kv_identity *id);
  * and the root-is-special securebits. Then PR_SET_NO_NEW_PRIVS.
  * 0 or -errno. Async-signal-safe enough for a forked child (no malloc). */
 int kv_privs_drop(const struct kv_identity *id);
+/* Every capability (bounding, ambient, inheritable, effective, permitted)
+ * and the root-is-special securebits, ids unchanged: for a process in a
+ * user namespace of its own, which holds them all there. 0 or -errno. */
+int kv_privs_drop_caps(void);
 #endif

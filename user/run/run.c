@@ -25,6 +25,7 @@
 #include "run/inputs.h"
 #include "run/launch.h"
 #include "run/notify_glue.h"
+#include "run/pidns.h"
 #include "run/falco_ingest.h"
 #include "run/dns_glue.h"
 #include "run/files_glue.h"
@@ -42,11 +43,20 @@
 
 extern char **environ;
 
-static volatile sig_atomic_t forward_sig;
+/* Where INT, QUIT, TERM, HUP sent to `run` go: the session's first process
+ * (the init that passes them on to the agent, or the agent). Forwarded from
+ * the handler itself: any of our threads (notify supervisor, ring buffer,
+ * DNS stub) may be the one that takes the signal, and a signal taken just
+ * before waitpid would not interrupt it. */
+static volatile pid_t forward_to;
 
 static void on_signal(int sig)
 {
-	forward_sig = sig;
+	int e = errno;
+
+	if (forward_to > 0)
+		kill(forward_to, sig);
+	errno = e;
 }
 
 #define KV_AGENT_ENV_OWN 4 /* the entries agent_env allocates, first in the array */
@@ -128,10 +138,6 @@ static int wait_agent(pid_t pid, int *status)
 			return 0;
 		if (errno != EINTR)
 			return -errno;
-		if (forward_sig) {
-			kill(pid, forward_sig);
-			forward_sig = 0;
-		}
 	}
 }
 
@@ -169,9 +175,9 @@ void kv_run_print_summary(const char *id, const char *state_dir, int rc,
 }
 
 /* Spawn, place, release, supervise NOTIFY calls, wait. Returns the exit
- * status for `run`; *status gets the wait status (-1 if it never ran). */
-int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_seal_fn seal,
-		     void *sctx, bool ask, int *status)
+ * status for `run`; *status gets the agent's wait status (-1 if it never
+ * ran). */
+int kv_run_supervise(struct kv_launch *l, const struct kv_run_hooks *h, bool ask, int *status)
 {
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_quit, old_term, old_hup;
 	struct kv_notify_glue *ng = NULL;
@@ -182,31 +188,42 @@ int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_
 	kv_timing_mark("spawn");
 	e = kv_launch_spawn(l);
 	if (e) {
-		kv_err("cannot start the agent: %s", strerror(-e));
+		kv_err("cannot start the agent: %s%s%s", strerror(-e),
+		       l->pidns_detail[0] ? " — " : "", l->pidns_detail);
 		return rc;
 	}
 	kv_timing_mark("spawned");
-	e = place(pctx, l->pid, err, sizeof(err));
+	e = h->place(h->ctx, l, err, sizeof(err));
 	kv_timing_mark("placed in the session");
 	if (e) {
 		kv_err("%s", err);
 		kill(l->pid, SIGKILL);
 		waitpid(l->pid, NULL, 0);
+		kv_launch_close(l);
 		return rc;
 	}
+	forward_to = l->pid;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGQUIT, &sa, &old_quit);
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGHUP, &sa, &old_hup);
-	e = kv_launch_go(l, &nfd);
+	e = kv_launch_release(l, &nfd);
 	if (e) {
 		kv_err("agent setup failed before exec: %s", strerror(-e));
 		waitpid(l->pid, NULL, 0);
 		goto out;
 	}
 	kv_timing_mark("child reached exec (listener received)");
+	if (h->released && h->released(h->ctx, err, sizeof(err))) {
+		kv_err("%s", err);
+		if (nfd >= 0)
+			close(nfd);
+		kill(l->pid, SIGKILL);
+		waitpid(l->pid, NULL, 0);
+		goto out;
+	}
 	if (nfd >= 0)
-		ng = kv_notify_glue_start(nfd, l, ask, seal, sctx);
+		ng = kv_notify_glue_start(nfd, l, ask, h->seal, h->ctx);
 	e = kv_launch_exec_result(l);
 	if (e) {
 		kv_err("%s: %s", l->path, strerror(-e));
@@ -216,6 +233,8 @@ int kv_run_supervise(struct kv_launch *l, place_fn place, void *pctx, kv_notify_
 	}
 	kv_timing_mark("exec done");
 	wait_agent(l->pid, status);
+	/* with a PID namespace that was its init: the agent's own status */
+	kv_launch_agent_status(l, status);
 	kv_timing_mark("agent exited");
 	rc = WIFSIGNALED(*status) ? 128 + WTERMSIG(*status) : WEXITSTATUS(*status);
 out:
@@ -223,14 +242,61 @@ out:
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	forward_to = 0;
 	kv_notify_glue_stop(ng);
+	kv_launch_close(l);
 	return rc;
+}
+
+int kv_run_pidns_plan(const struct kv_run_opts *o, bool embedded, struct kv_launch *l,
+		      char *err, size_t errlen)
+{
+	const struct kv_feat *k;
+
+	l->pidns = KV_PIDNS_NONE;
+	l->pidns_detail[0] = 0;
+	if (o->pid_namespace == KV_RUN_PIDNS_OFF) {
+		l->pidns_want = KV_PIDNS_OFF;
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail), "--pid-namespace=off");
+		return 0;
+	}
+	if (!embedded) {
+		/* the client tries, with a user namespace if it must: root makes
+		 * one by itself, anyone else needs the user namespace (no probe:
+		 * a client must not pay for one). Announced before the spawn; the
+		 * daemon checks it when the agent is named */
+		l->pidns_want = o->pid_namespace == KV_RUN_PIDNS_REQUIRE ? KV_PIDNS_REQUIRE
+									 : KV_PIDNS_TRY;
+		l->pidns_userns_ok = true;
+		l->pidns = geteuid() == 0 ? KV_PIDNS_OWN : KV_PIDNS_USERNS;
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail), "%s",
+			 geteuid() == 0 ? "made by kavachos run as root"
+					: "made by kavachos run in a user namespace of its own (no "
+					  "CAP_SYS_ADMIN)");
+		return 0;
+	}
+	/* embedded: root, so the kernel is the only question */
+	k = &kv_features_get()->pidns;
+	if (!k->ok) {
+		snprintf(l->pidns_detail, sizeof(l->pidns_detail), "this kernel: %s", k->detail);
+		if (o->pid_namespace == KV_RUN_PIDNS_REQUIRE) {
+			snprintf(err, errlen, "--pid-namespace=require: %s", l->pidns_detail);
+			return -EOPNOTSUPP;
+		}
+		l->pidns_want = KV_PIDNS_OFF;
+		return 0;
+	}
+	l->pidns_want = KV_PIDNS_REQUIRE;
+	l->pidns = KV_PIDNS_OWN;
+	snprintf(l->pidns_detail, sizeof(l->pidns_detail), "created by kavachos run (root)");
+	return 0;
 }
 
 int kv_run(const struct kv_run_opts *o)
 {
 	struct kv_run_inputs in;
-	struct kv_launch l = { .cgroup_fd = -1, .landlock_fd = -1 };
+	struct kv_launch l = { .cgroup_fd = -1, .landlock_fd = -1, .handoff_fd = -1, .child_err = -1,
+			       .child_status = -1, .sock = -1, .err_fd = -1, .status_fd = -1 };
 	char err[512];
 	int rc, e, fd = -1;
 

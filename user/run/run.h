@@ -5,6 +5,12 @@
 
 #define KV_RUN_MAX_ALLOW 256
 
+enum kv_run_pidns_opt {
+	KV_RUN_PIDNS_AUTO = 0, /* embedded: always (where the kernel can); daemon: try */
+	KV_RUN_PIDNS_REQUIRE,  /* refuse to start without one */
+	KV_RUN_PIDNS_OFF,      /* the agent shares the host's PID namespace */
+};
+
 struct kv_run_opts {
 	const char *trust_mask, *domain, *depth; /* flags as given, NULL if absent */
 	bool strict_exec;
@@ -14,6 +20,7 @@ struct kv_run_opts {
 	const char *seccomp_profile;
 	const char *user;
 	bool ask;
+	enum kv_run_pidns_opt pid_namespace; /* --pid-namespace */
 	const char *state_dir;
 	const char *cgroup;
 	bool falco;                /* write the domain's Falco rules for the session */

@@ -25,6 +25,7 @@
 #include "run/inputs.h"
 #include "run/launch.h"
 #include "run/notify_glue.h"
+#include "run/pidns.h"
 #include "run/falco_ingest.h"
 #include "run/dns_glue.h"
 #include "run/files_glue.h"
@@ -48,9 +49,11 @@ struct daemon_ctx {
 	int fd;
 	const char *id;
 	const struct kv_run_inputs *in;
-	const struct kv_launch *l;
 	char *const *argv;
 	char state_dir[PATH_MAX];
+	/* session_start announced a PID namespace: the agent is named, so
+	 * the daemon checks it */
+	bool name_agent;
 };
 
 static int refused(struct json_object *r, const char *what, char *err, size_t errlen)
@@ -85,6 +88,15 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 	json_object_object_add(req, "argv", a);
 	json_object_object_add(req, "inputs", json_object_get(d->in->json));
 	json_object_object_add(req, "handoff_fd", json_object_new_int(l->handoff_fd));
+	/* what the session is to get, in its genesis; checked once the agent
+	 * is named (daemon_place) */
+	v = json_object_new_object();
+	json_object_object_add(v, "mode", json_object_new_string(kv_pidns_mode_name(l->pidns)));
+	json_object_object_add(v, "detail", json_object_new_string(l->pidns_detail));
+	json_object_object_add(v, "required", json_object_new_boolean(l->pidns_want ==
+								      KV_PIDNS_REQUIRE));
+	json_object_object_add(req, "pid_namespace", v);
+	d->name_agent = l->pidns != KV_PIDNS_NONE;
 	e = kv_control_call_fds(d->fd, req, &r, fds, &nfds, err, errlen);
 	json_object_put(req);
 	if (e)
@@ -133,25 +145,38 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 	return 0;
 }
 
-/* The agent the daemon's session waits for: born in the session's cgroup,
- * there is nothing to do (the daemon sees the cgroup populated); else the
- * daemon moves it. */
-static int daemon_place(void *ctx, pid_t pid, char *err, size_t errlen)
+/* The agent the daemon's session waits for: one born in the session's
+ * cgroup is there already (the daemon sees the cgroup populated), else the
+ * daemon moves it. With a PID namespace announced, the daemon is told which
+ * process the agent is and what its init is, and checks that against the
+ * kernel before the agent may go on (a receipt of its own where the genesis
+ * was wrong; a mismatch that claims more than the kernel shows ends the
+ * session). */
+static int daemon_place(void *ctx, const struct kv_launch *l, char *err, size_t errlen)
 {
 	struct daemon_ctx *d = ctx;
-	struct json_object *req, *r = NULL;
+	struct json_object *req, *r = NULL, *v;
 	int e;
 
-	if (d->l->in_cgroup)
+	if (l->pidns == KV_PIDNS_NONE && l->pidns_want != KV_PIDNS_OFF)
+		kv_warn(FEAT, "session %s has no PID namespace of its own (%s): processes outside it "
+			"are visible in /proc", d->id, l->pidns_detail);
+	if (l->in_cgroup && !d->name_agent)
 		return 0;
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("session_pid"));
 	json_object_object_add(req, "session_id", json_object_new_string(d->id));
-	json_object_object_add(req, "pid", json_object_new_int(pid));
+	json_object_object_add(req, "pid", json_object_new_int(l->agent_pid));
+	if (l->pidns != KV_PIDNS_NONE)
+		json_object_object_add(req, "init", json_object_new_int(l->pid));
+	v = json_object_new_object();
+	json_object_object_add(v, "mode", json_object_new_string(kv_pidns_mode_name(l->pidns)));
+	json_object_object_add(v, "detail", json_object_new_string(l->pidns_detail));
+	json_object_object_add(req, "pid_namespace", v);
 	e = kv_control_call(d->fd, req, &r, err, errlen);
-	json_object_put(req);
 	if (!e)
 		e = refused(r, "the agent", err, errlen);
+	json_object_put(req);
 	json_object_put(r);
 	return e;
 }
@@ -174,7 +199,8 @@ static void daemon_seal(void *ctx, struct json_object *fields)
 int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct kv_launch *l,
 		  int fd)
 {
-	struct daemon_ctx d = {.fd = fd, .in = in, .l = l, .argv = o->argv};
+	struct daemon_ctx d = {.fd = fd, .in = in, .argv = o->argv};
+	struct kv_run_hooks rh = {.place = daemon_place, .seal = daemon_seal, .ctx = &d};
 	struct kv_session_state st = {0};
 	struct json_object *req, *r = NULL;
 	char id[KV_SESSION_ID_LEN], err[256];
@@ -182,7 +208,7 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 	bool durable = true; /* unless the daemon says its sync is still running */
 	char sync[16] = "group";
 
-	if (kv_session_new_id(id))
+	if (kv_session_new_id(id) || kv_run_pidns_plan(o, false, l, err, sizeof(err)))
 		return rc;
 	d.id = id;
 	if (kv_run_session_tmp_create(in, id, &l->id))
@@ -211,7 +237,7 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 			kv_run_session_tmp_remove(in);
 			return e == -EPERM ? KV_EXIT_RUN_FAILED : KV_EXIT_ENV;
 		}
-		rc = kv_run_supervise(l, daemon_place, &d, daemon_seal, &d, o->ask, &status);
+		rc = kv_run_supervise(l, &rh, o->ask, &status);
 		if (l->cgroup_fd >= 0)
 			close(l->cgroup_fd);
 		if (l->landlock_fd >= 0)

@@ -234,17 +234,19 @@ static int embedded_dns(void *ctx, struct kv_live *lv, char *err, size_t errlen)
 	return 0;
 }
 
-static int embedded_place(void *ctx, pid_t pid, char *err, size_t errlen)
+/* The agent's process, born in the session's cgroup by the init (else
+ * moved there now), then named for strict exec. */
+static int embedded_place(void *ctx, const struct kv_launch *l, char *err, size_t errlen)
 {
 	struct embedded *em = ctx;
-	int e = kv_cgroup_move(em->lv->s.cgroup, pid);
+	int e = l->in_cgroup ? 0 : kv_cgroup_move(em->lv->s.cgroup, l->agent_pid);
 
 	if (e)
 		snprintf(err, errlen, "cannot move the agent into %s: %s", em->lv->s.cgroup,
 			 strerror(-e));
 	/* strict exec under BPF-LSM: exactly this launch passes */
 	else if ((e = kv_files_glue_launch(em->in->files, kv_runtime_bpf(em->rt), em->lv->s.cgid,
-					   pid)))
+					   l->agent_pid)))
 		snprintf(err, errlen, "strict exec: %s", strerror(-e));
 	return e;
 }
@@ -261,6 +263,7 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	const struct kv_features *f;
 	struct embedded em = {0};
 	struct kv_live_hooks hooks = {.before_egress = embedded_dns, .ctx = &em};
+	struct kv_run_hooks rh = {.place = embedded_place, .seal = embedded_seal, .ctx = &em};
 	struct prework pw;
 	struct kv_session_server *srv = NULL;
 	struct kv_falco_ingest *fi = NULL;
@@ -331,6 +334,13 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	}
 	l->landlock = kv_files_glue_landlock(in->files);
 	kv_timing_mark("files policy built");
+	/* the PID namespace is decided now: the genesis below records it */
+	e = kv_run_pidns_plan(o, true, l, err, sizeof(err));
+	if (e) {
+		kv_err("%s", err);
+		rc = KV_EXIT_ENV;
+		goto out_runtime;
+	}
 	em.in = in;
 	e = kv_live_start(em.rt, agents, sid, &hooks, in, l, o->argv, &em.lv, err, sizeof(err));
 	if (e) {
@@ -360,11 +370,16 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 		kv_warn("falco", "cannot read alerts from %s: %s", falco_alerts, strerror(-e));
 
 	kv_timing_mark("pins, release server, falco");
+	/* the init forks the agent's process into it (nothing to move) */
+	l->cgroup_fd = open(em.lv->s.cgroup, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	l->envp = kv_run_agent_env(em.lv->s.id, in);
 	if (!l->envp)
 		kv_err("out of memory");
 	else
-		rc = kv_run_supervise(l, embedded_place, &em, embedded_seal, &em, o->ask, &status);
+		rc = kv_run_supervise(l, &rh, o->ask, &status);
+	if (l->cgroup_fd >= 0)
+		close(l->cgroup_fd);
+	l->cgroup_fd = -1;
 
 	kv_timing_mark("supervised");
 	kv_live_kill_rest(em.lv->s.cgroup);
