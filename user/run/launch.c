@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -174,34 +175,21 @@ __attribute__((noreturn)) static void agent(const struct kv_launch *l, enum kv_p
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* Our child: the session's first process, or the one that clones it. */
-__attribute__((noreturn)) static void child(const struct kv_launch *l, enum kv_pidns_want want,
-					    int err_wr, int sock, int status_wr)
+/* The session's first process, once its PID namespace (if any) exists:
+ * the namespace's init, or the agent's process itself. r carries why
+ * there is no namespace, if none. */
+__attribute__((noreturn)) static void first(const struct kv_launch *l, enum kv_pidns_mode mode,
+					    struct kv_ready r, uid_t euid, gid_t egid, int err_wr,
+					    int sock, int status_wr)
 {
-	struct kv_ready r = { 0 };
-	enum kv_pidns_mode mode = KV_PIDNS_NONE;
-	uid_t euid = geteuid();
-	gid_t egid = getegid();
 	struct kv_pidns_sigs sigs;
 	bool in_cgroup = l->in_cgroup;
-	pid_t pid = -1;
+	pid_t pid;
 
-	if (want != KV_PIDNS_OFF) {
-		pid = kv_pidns_clone(l->pidns_userns_ok, &mode);
-		if (pid > 0)
-			_exit(0); /* the init is our parent's child: nothing left to do */
-		/* the init: from now on no signal `run` forwards is lost */
-		if (pid == 0 && (r.err = -kv_pidns_init_prepare(&sigs))) {
-			r.ns_err = r.err;
-			r.ns_tried = mode;
-		}
-		if (pid < 0) {
-			r.ns_err = (int)-pid;
-			r.ns_tried = mode;
-			mode = KV_PIDNS_NONE;
-			if (want == KV_PIDNS_REQUIRE)
-				r.err = r.ns_err;
-		}
+	/* the init: from now on no signal `run` forwards is lost */
+	if (mode != KV_PIDNS_NONE && (r.err = -kv_pidns_init_prepare(&sigs))) {
+		r.ns_err = r.err;
+		r.ns_tried = mode;
 	}
 	r.mode = mode;
 	if (!r.err && (r.err = own_mounts(l, mode, euid, egid)) && mode != KV_PIDNS_NONE) {
@@ -230,6 +218,29 @@ __attribute__((noreturn)) static void child(const struct kv_launch *l, enum kv_p
 	if (status_wr >= 0)
 		close(status_wr);
 	agent(l, mode, in_cgroup, err_wr, sock);
+}
+
+/* The helper a multi-threaded `run` forks (a raw clone is for a single
+ * thread only): it clones the init as `run`'s own child and exits, or,
+ * where no namespace can be made, is the agent's process itself. */
+__attribute__((noreturn)) static void helper(const struct kv_launch *l, enum kv_pidns_want want,
+					     int err_wr, int sock, int status_wr)
+{
+	struct kv_ready r = { 0 };
+	enum kv_pidns_mode mode;
+	pid_t pid;
+
+	pid = kv_pidns_clone(l->pidns_userns_ok, true, &mode);
+	if (pid > 0)
+		_exit(0); /* the init is our parent's child: nothing left to do */
+	if (pid < 0) {
+		r.ns_err = (int)-pid;
+		r.ns_tried = mode;
+		mode = KV_PIDNS_NONE;
+		if (want == KV_PIDNS_REQUIRE)
+			r.err = r.ns_err;
+	}
+	first(l, mode, r, geteuid(), getegid(), err_wr, sock, status_wr);
 }
 
 int kv_launch_prepare(struct kv_launch *l)
@@ -332,8 +343,22 @@ static int setup_error(struct kv_launch *l, int fallback)
 	return fallback;
 }
 
+/* In a new child: close the parent's ends; never returns. */
+__attribute__((noreturn)) static void in_child(struct kv_launch *l, enum kv_pidns_want want,
+					       enum kv_pidns_mode mode, const struct kv_ready *r)
+{
+	close(l->err_fd);
+	close(l->sock);
+	close(l->status_fd);
+	if (want == KV_PIDNS_OFF || mode != KV_PIDNS_NONE)
+		first(l, mode, *r, geteuid(), getegid(), l->child_err, l->handoff_fd,
+		      l->child_status);
+	helper(l, want, l->child_err, l->handoff_fd, l->child_status);
+}
+
 static int spawn(struct kv_launch *l, enum kv_pidns_want want, struct kv_ready *r)
 {
+	enum kv_pidns_mode mode = KV_PIDNS_NONE;
 	pid_t c, from = 0;
 	char hello;
 	ssize_t n;
@@ -343,21 +368,26 @@ static int spawn(struct kv_launch *l, enum kv_pidns_want want, struct kv_ready *
 	if ((e = kv_launch_prepare(l)))
 		return e;
 	fflush(NULL);
+	l->in_cgroup = false;
+	c = -1;
+	if (want != KV_PIDNS_OFF && __libc_single_threaded) {
+		/* the init is our own child: no helper process in between */
+		c = kv_pidns_clone(l->pidns_userns_ok, false, &mode);
+		if (c < 0) {
+			r->ns_err = (int)-c;
+			r->ns_tried = mode;
+			mode = KV_PIDNS_NONE;
+			if (want == KV_PIDNS_REQUIRE)
+				return c;
+			want = KV_PIDNS_OFF;
+		}
+	}
 	/* without a namespace our child is the agent's process: born in the
-	 * cgroup where it can be; else it only clones the init, outside */
-	if (want == KV_PIDNS_OFF) {
-		c = kv_cgroup_fork_into(l->cgroup_fd, &l->in_cgroup);
-	} else {
-		l->in_cgroup = false;
-		c = fork();
-	}
-	if (c == 0) {
-		close(l->err_fd);
-		close(l->sock);
-		if (l->status_fd >= 0)
-			close(l->status_fd);
-		child(l, want, l->child_err, l->handoff_fd, l->child_status);
-	}
+	 * cgroup where it can be; else a helper clones the init, outside */
+	if (c < 0)
+		c = want == KV_PIDNS_OFF ? kv_cgroup_fork_into(l->cgroup_fd, &l->in_cgroup) : fork();
+	if (c == 0)
+		in_child(l, want, mode, r);
 	/* the children's ends are theirs alone: EOF says they are gone */
 	close_fd(&l->handoff_fd);
 	close_fd(&l->child_err);
@@ -365,9 +395,18 @@ static int spawn(struct kv_launch *l, enum kv_pidns_want want, struct kv_ready *
 	l->prepared = false;
 	if (c < 0)
 		return -EAGAIN;
-	n = recv_from(l->sock, r, sizeof(*r), &from);
-	/* ready from the init (our child cloned it as our own child, then
-	 * exited) or from our child itself, the agent's process without one */
+	{
+		int ns_err = r->ns_err, ns_tried = r->ns_tried;
+
+		n = recv_from(l->sock, r, sizeof(*r), &from);
+		if (ns_err && !r->ns_err) { /* the clone above failed */
+			r->ns_err = ns_err;
+			r->ns_tried = ns_tried;
+		}
+	}
+	/* ready from the init, from our child itself (the agent's process
+	 * without one), or from the init a helper cloned as our own child
+	 * before it exited */
 	if (from != c)
 		waitpid(c, NULL, 0);
 	l->pid = from;
@@ -457,12 +496,38 @@ int kv_launch_exec_result(struct kv_launch *l)
 	return 0;         /* EOF: CLOEXEC closed it, the agent is running */
 }
 
-void kv_launch_agent_status(struct kv_launch *l, int *status)
+int kv_launch_wait(struct kv_launch *l, int *status)
 {
+	ssize_t n;
 	int st;
 
-	if (l->pidns != KV_PIDNS_NONE && l->status_fd >= 0 &&
-	    read(l->status_fd, &st, sizeof(st)) == sizeof(st))
-		*status = st;
-	close_fd(&l->status_fd);
+	if (l->pidns != KV_PIDNS_NONE) {
+		/* the init writes it as it exits; its exit (the namespace torn
+		 * down) need not hold up the session's end: reaped later */
+		do
+			n = read(l->status_fd, &st, sizeof(st));
+		while (n < 0 && errno == EINTR);
+		close_fd(&l->status_fd);
+		if (n == sizeof(st)) {
+			*status = st;
+			return 0;
+		}
+	}
+	/* the agent's process itself, or an init that died without a word
+	 * (its namespace, the agent's included, dies with it) */
+	for (;;) {
+		if (waitpid(l->pid, status, 0) == l->pid) {
+			l->pid = 0;
+			return 0;
+		}
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+void kv_launch_reap(struct kv_launch *l)
+{
+	if (l->pid > 0)
+		waitpid(l->pid, NULL, 0);
+	l->pid = 0;
 }

@@ -87,9 +87,13 @@ int kv_launch_release(struct kv_launch *l, int *notify_fd);
 /* Reports whether the exec itself succeeded: 0, or -errno of execve. Call
  * after the notify supervisor runs (exec may need its approval). */
 int kv_launch_exec_result(struct kv_launch *l);
-/* After waitpid(l->pid) gave *status: with a PID namespace that was the
- * init's; replace it with the agent's own, as the init reported it. */
-void kv_launch_agent_status(struct kv_launch *l, int *status);
+/* Waits for the agent's exit: *status its wait status (with a PID
+ * namespace as its init reports it; the init is reaped by kv_launch_reap).
+ * 0 or -errno. */
+int kv_launch_wait(struct kv_launch *l, int *status);
+/* Reaps the session's first process if kv_launch_wait left it (an init
+ * that reported the agent's status; it exits right after). */
+void kv_launch_reap(struct kv_launch *l);
 /* Closes what is left of the parent's side. */
 void kv_launch_close(struct kv_launch *l);
 #endif

@@ -51,9 +51,9 @@ static pid_t raw_clone(unsigned long flags)
 	return (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
 }
 
-pid_t kv_pidns_clone(bool allow_userns, enum kv_pidns_mode *mode)
+pid_t kv_pidns_clone(bool allow_userns, bool as_sibling, enum kv_pidns_mode *mode)
 {
-	const unsigned long base = CLONE_NEWPID | CLONE_PARENT | SIGCHLD;
+	const unsigned long base = CLONE_NEWPID | (as_sibling ? CLONE_PARENT : 0) | SIGCHLD;
 	pid_t pid;
 	int e;
 

@@ -20,13 +20,14 @@ enum kv_pidns_want {
 
 const char *kv_pidns_mode_name(enum kv_pidns_mode m);
 
-/* In the launch child (single-threaded): clone the process that will be
- * pid 1 of a new PID namespace, as a child of our own parent (CLONE_PARENT:
- * `run` waits for it, the daemon sees its caller's child). Plain first; if
- * that is refused and allow_userns, inside a new user namespace. Returns 0
- * in the new init, its pid in the caller (which has nothing left to do), or
- * -errno with nothing created. *mode: KV_PIDNS_OWN or KV_PIDNS_USERNS. */
-pid_t kv_pidns_clone(bool allow_userns, enum kv_pidns_mode *mode);
+/* From a single-threaded process: clone the process that will be pid 1 of
+ * a new PID namespace: our child, or with as_sibling a child of our own
+ * parent (CLONE_PARENT: a helper forked by a multi-threaded `run` clones
+ * it, `run` waits for it, the daemon sees its caller's child). Plain
+ * first; if that is refused and allow_userns, inside a new user namespace.
+ * Returns 0 in the new init, its pid in the caller, or -errno with nothing
+ * created. *mode: KV_PIDNS_OWN or KV_PIDNS_USERNS. */
+pid_t kv_pidns_clone(bool allow_userns, bool as_sibling, enum kv_pidns_mode *mode);
 
 /* In the new init, before it is placed in the session (BPF-LSM refuses
  * mounts inside): with a user namespace, map our own uid and gid (euid,
@@ -40,8 +41,8 @@ struct kv_pidns_sigs {
 	sigset_t old_mask;
 	struct sigaction old[NSIG];
 };
-/* The init, after placement: blocks every signal and catches the forwarded
- * ones, so the fork that follows cannot lose one. 0 or -errno. */
+/* The init, first thing: blocks every signal and catches the forwarded
+ * ones, so none sent before it forks the agent is lost. 0 or -errno. */
 int kv_pidns_init_prepare(struct kv_pidns_sigs *s);
 void kv_pidns_agent_restore(const struct kv_pidns_sigs *s);
 

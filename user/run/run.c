@@ -131,16 +131,6 @@ void kv_run_session_tmp_remove(struct kv_run_inputs *in)
 		nftw(in->tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static int wait_agent(pid_t pid, int *status)
-{
-	for (;;) {
-		if (waitpid(pid, status, 0) == pid)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
 void kv_run_print_summary(const char *id, const char *state_dir, int rc,
 			  const struct kv_session_state *st, const char *syncing)
 {
@@ -198,7 +188,7 @@ int kv_run_supervise(struct kv_launch *l, const struct kv_run_hooks *h, bool ask
 	if (e) {
 		kv_err("%s", err);
 		kill(l->pid, SIGKILL);
-		waitpid(l->pid, NULL, 0);
+		kv_launch_reap(l);
 		kv_launch_close(l);
 		return rc;
 	}
@@ -210,7 +200,7 @@ int kv_run_supervise(struct kv_launch *l, const struct kv_run_hooks *h, bool ask
 	e = kv_launch_release(l, &nfd);
 	if (e) {
 		kv_err("agent setup failed before exec: %s", strerror(-e));
-		waitpid(l->pid, NULL, 0);
+		kv_launch_reap(l);
 		goto out;
 	}
 	kv_timing_mark("child reached exec (listener received)");
@@ -219,7 +209,7 @@ int kv_run_supervise(struct kv_launch *l, const struct kv_run_hooks *h, bool ask
 		if (nfd >= 0)
 			close(nfd);
 		kill(l->pid, SIGKILL);
-		waitpid(l->pid, NULL, 0);
+		kv_launch_reap(l);
 		goto out;
 	}
 	if (nfd >= 0)
@@ -227,14 +217,12 @@ int kv_run_supervise(struct kv_launch *l, const struct kv_run_hooks *h, bool ask
 	e = kv_launch_exec_result(l);
 	if (e) {
 		kv_err("%s: %s", l->path, strerror(-e));
-		waitpid(l->pid, NULL, 0);
+		kv_launch_reap(l);
 		rc = e == -ENOENT ? KV_EXIT_NOTFOUND : KV_EXIT_NOEXEC;
 		goto out;
 	}
 	kv_timing_mark("exec done");
-	wait_agent(l->pid, status);
-	/* with a PID namespace that was its init: the agent's own status */
-	kv_launch_agent_status(l, status);
+	kv_launch_wait(l, status);
 	kv_timing_mark("agent exited");
 	rc = WIFSIGNALED(*status) ? 128 + WTERMSIG(*status) : WEXITSTATUS(*status);
 out:
@@ -336,6 +324,9 @@ int kv_run(const struct kv_run_opts *o)
 	} else {
 		rc = kv_run_embedded(o, &in, &l);
 	}
+	/* the init, which reported the agent's status before the session's
+	 * end and exited meanwhile */
+	kv_launch_reap(&l);
 out:
 	kv_run_agent_env_free(l.envp);
 	kv_run_inputs_free(&in);

@@ -158,7 +158,7 @@ static int daemon_place(void *ctx, const struct kv_launch *l, char *err, size_t 
 	struct json_object *req, *r = NULL, *v;
 	int e;
 
-	if (l->pidns == KV_PIDNS_NONE && l->pidns_want != KV_PIDNS_OFF)
+	if (l->pidns == KV_PIDNS_NONE && d->name_agent)
 		kv_warn(FEAT, "session %s has no PID namespace of its own (%s): processes outside it "
 			"are visible in /proc", d->id, l->pidns_detail);
 	if (l->in_cgroup && !d->name_agent)
