@@ -4,6 +4,7 @@
  * restart without attaching twice, refuses bad configuration by key. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -645,6 +646,90 @@ KV_TEST(pid_namespace_announced_then_checked)
 	}
 	ASSERT_EQ(kv_sh(NULL, 0, KV " audit --all --state-dir=%s", kvtest_build_dir(), d.state), 0,
 		  "audit_clean");
+out:
+	if (fd >= 0)
+		close(fd);
+	json_object_put(resp);
+	daemon_teardown(&d);
+}
+
+/* One call on fd: the answer's "ok", and its error (copied to err) if not. */
+static bool call_ok(int fd, const char *msg, char *err, size_t errlen)
+{
+	struct json_object *req = json_tokener_parse(msg), *r = NULL, *v;
+	char e[256];
+	bool ok = false;
+
+	err[0] = 0;
+	if (!kv_control_call(fd, req, &r, e, sizeof(e)))
+		ok = json_object_object_get_ex(r, "ok", &v) && json_object_get_boolean(v);
+	if (!ok && r && json_object_object_get_ex(r, "error", &v))
+		snprintf(err, errlen, "%s", json_object_get_string(v));
+	json_object_put(req);
+	json_object_put(r);
+	return ok;
+}
+
+/* A root client that spawned its agent into the session's cgroup names it
+ * without waiting (born_in_cgroup): the agent may have exited and the
+ * reaper run before the naming arrives; the session waits for it and takes
+ * it on root's word. Only root may say born_in_cgroup. */
+KV_TEST(pid_namespace_named_after_its_agent_exited)
+{
+	int fds[KV_CONTROL_MAX_FDS], nfds = 0, fd = -1, st = 0;
+	struct json_object *req, *resp = NULL, *v;
+	char err[256], msg[512], id[128], out[1 << 14];
+	struct daemon d;
+	bool placed;
+	pid_t child;
+
+	if (!daemon_setup(&d))
+		return;
+	if (!ASSERT_TRUE(start(&d), "daemon_up"))
+		goto out;
+	fd = kv_control_connect(d.sock);
+	if (!ASSERT_GE(fd, 0, "connect"))
+		goto out;
+	req = json_tokener_parse("{\"op\":\"session_start\",\"binary\":\"/bin/true\","
+				 "\"argv\":[\"true\"],\"handoff_fd\":5,\"inputs\":{\"trust_mask\":255,"
+				 "\"domain\":\"general\",\"no_default_net\":true},"
+				 "\"pid_namespace\":{\"mode\":\"own\",\"detail\":\"root\"}}");
+	ASSERT_OK(kv_control_call_fds(fd, req, &resp, fds, &nfds, err, sizeof(err)), "start");
+	json_object_put(req);
+	if (!ASSERT_GE(nfds, 1, "cgroup fd") ||
+	    !ASSERT_TRUE(json_object_object_get_ex(resp, "session_id", &v), "id"))
+		goto out;
+	snprintf(id, sizeof(id), "%s", json_object_get_string(v));
+	child = kv_cgroup_fork_into(fds[0], &placed);
+	if (child == 0)
+		_exit(0);
+	while (nfds)
+		close(fds[--nfds]);
+	waitpid(child, &st, 0);
+	usleep(600000); /* the reaper (every 200 ms) saw it populated, then empty */
+	/* not root: refused, whatever it names */
+	if (fork() == 0) {
+		int ufd;
+
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) || (ufd = kv_control_connect(d.sock)) < 0)
+			_exit(2);
+		snprintf(msg, sizeof(msg), "{\"op\":\"session_pid\",\"session_id\":\"%s\",\"pid\":%d,"
+			 "\"born_in_cgroup\":true}", id, (int)child);
+		_exit(call_ok(ufd, msg, err, sizeof(err)) ? 1 : 0);
+	}
+	wait(&st);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0, "nobody_refused");
+	snprintf(msg, sizeof(msg), "{\"op\":\"session_pid\",\"session_id\":\"%s\",\"pid\":%d,"
+		 "\"born_in_cgroup\":true,\"pid_namespace\":{\"mode\":\"none\","
+		 "\"detail\":\"could not be created\"}}", id, (int)child);
+	ASSERT_TRUE(call_ok(fd, msg, err, sizeof(err)), "named_after_it_exited");
+	/* named, empty: ended by its client or the reaper, whichever is first */
+	snprintf(msg, sizeof(msg), "{\"op\":\"session_end\",\"session_id\":\"%s\",\"status\":0}", id);
+	call_ok(fd, msg, err, sizeof(err));
+	kv_sh(out, sizeof(out), "grep -h PID_NAMESPACE %s/sessions/%s.jsonl", d.state, id);
+	ASSERT_HAS_SUBSTR(out, "\"pid_namespace\":{\"detail\":\"could not be created\",\"mode\":\"none\"},"
+			       "\"refused\":false", "sealed");
 out:
 	if (fd >= 0)
 		close(fd);

@@ -384,14 +384,18 @@ static void pidns_from_client(struct json_object *m, struct kv_launch *l)
 			 kv_pidns_mode_name(l->pidns));
 }
 
-/* The named agent's PID namespace as the kernel has it, against the one
- * the genesis announced and the one the client says it made: a receipt
- * where the genesis was wrong. A session with none while its client says
+/* The named agent's PID namespace as the kernel has it (born in its
+ * cgroup: its init's, on root's word that it is the agent's), against the
+ * one the genesis announced
+ * and the one the client says it made: a receipt where the genesis was
+ * wrong. A session with none while its client says
  * it has one, or requires one, is refused: -EPERM, err says why. */
 static int pidns_check(struct kv_dsessions *ds, struct dsess *d, struct json_object *m, int pid,
-		       int init, char *err, size_t errlen)
+		       int init, bool born, char *err, size_t errlen)
 {
-	enum kv_pidns_mode k = init > 0 ? kv_pidns_of_agent(pid, init) : KV_PIDNS_NONE;
+	enum kv_pidns_mode k = init <= 0 ? KV_PIDNS_NONE
+			       : born	 ? kv_pidns_of(init)
+					 : kv_pidns_of_agent(pid, init);
 	const char *said = kv_pidns_mode_name(d->pidns), *detail = "";
 	struct json_object *f, *o;
 	char text[160];
@@ -591,11 +595,11 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
  * in unless it was born there. */
 static int op_pid(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
 {
-	struct json_object *jpid, *jinit, *r;
+	struct json_object *jpid, *jinit, *jb, *r;
 	struct dsess *d = owned(ds, fd, cr, m, NULL);
 	char err[512];
 	int pid, init = 0, e;
-	bool in;
+	bool in, born;
 
 	if (!d)
 		return 0;
@@ -606,16 +610,25 @@ static int op_pid(struct kv_dsessions *ds, int fd, const struct ucred *cr, struc
 	pid = json_object_get_int(jpid);
 	if (json_object_object_get_ex(m, "init", &jinit) && json_object_is_type(jinit, json_type_int))
 		init = json_object_get_int(jinit);
-	if (init ? !agent_of_init(pid, init, cr) : !agent_ok(pid, cr))
-		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)%s", pid,
-				 (int)cr->pid, (unsigned)cr->uid,
-				 init ? ", or of its child, a PID namespace's init" : "");
+	/* an agent its client spawned into the cgroup goes on while this is
+	 * answered, and may have exited already: it is taken on its client's
+	 * word, which only root can give (no one else can spawn into the
+	 * cgroup, and root could forge whatever is read here); its init, the
+	 * kernel's word, stays (a zombie at least) until the answer is read */
+	born = json_object_object_get_ex(m, "born_in_cgroup", &jb) && json_object_get_boolean(jb);
+	if (born && cr->uid != 0)
+		return reply_err(fd, "only root spawns into a session's cgroup");
+	if (born ? init && !agent_ok(init, cr)
+		 : init ? !agent_of_init(pid, init, cr) : !agent_ok(pid, cr))
+		return reply_err(fd, "pid %d is not a child of the caller (pid %d, uid %u)%s",
+				 born ? init : pid, (int)cr->pid, (unsigned)cr->uid,
+				 !born && init ? ", or of its child, a PID namespace's init" : "");
 	/* born there (the session is live), else moved in while it waits */
-	in = kv_proc_in_cgroup(pid, ds->root, d->lv->s.cgroup);
+	in = born || kv_proc_in_cgroup(pid, ds->root, d->lv->s.cgroup);
 	if (!in && !d->pending)
 		return reply_err(fd, "session %s has its agent already", d->lv->s.id);
 	d->named = true;
-	e = pidns_check(ds, d, m, pid, init, err, sizeof(err));
+	e = pidns_check(ds, d, m, pid, init, born, err, sizeof(err));
 	if (e) {
 		/* whatever runs in it stops; the session ends with its client */
 		kv_live_kill_rest(d->lv->s.cgroup);
@@ -818,10 +831,17 @@ void kv_dsessions_reap(struct kv_dsessions *ds)
 
 		int populated = kv_cgroup_populated(d->lv->s.cgroup);
 
-		/* an agent born in the cgroup is there without session_pid */
+		/* an agent born in the cgroup is there without session_pid; with
+		 * a namespace announced, session_pid may come after it has
+		 * exited: an empty session waits for it while its client is
+		 * there (KV_DS_PENDING_SECS at most) */
+		bool unnamed = d->pidns != KV_PIDNS_NONE && !d->named;
+
 		if (d->pending && populated > 0)
 			d->pending = false;
-		if (d->pending ? now - d->since > KV_DS_PENDING_SECS : populated == 0) {
+		if (d->pending ? now - d->since > KV_DS_PENDING_SECS
+			       : populated == 0 && (!unnamed || d->client_fd < 0 ||
+						    now - d->since > KV_DS_PENDING_SECS)) {
 			end_at(ds, i, NULL);
 			i--;
 		}
@@ -836,12 +856,17 @@ void kv_dsessions_client_gone(struct kv_dsessions *ds, int fd)
 {
 	int i;
 
-	/* its agent never reported: ended, whatever was spawned in it killed */
-	for (i = 0; i < ds->n; i++)
-		if (ds->s[i]->pending && ds->s[i]->client_fd == fd) {
+	/* its agent never reported: ended, whatever was spawned in it killed;
+	 * one whose agent was born there but not named ends once it is empty */
+	for (i = 0; i < ds->n; i++) {
+		if (ds->s[i]->client_fd != fd)
+			continue;
+		ds->s[i]->client_fd = -1;
+		if (ds->s[i]->pending) {
 			end_at(ds, i, NULL);
 			i--;
 		}
+	}
 }
 
 void kv_dsessions_free(struct kv_dsessions *ds, bool end_all)

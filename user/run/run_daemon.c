@@ -54,6 +54,7 @@ struct daemon_ctx {
 	/* session_start announced a PID namespace: the agent is named, so
 	 * the daemon checks it */
 	bool name_agent;
+	bool named_pending; /* session_pid sent, its answer not read yet */
 };
 
 static int refused(struct json_object *r, const char *what, char *err, size_t errlen)
@@ -149,9 +150,10 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
  * cgroup is there already (the daemon sees the cgroup populated), else the
  * daemon moves it. With a PID namespace announced, the daemon is told which
  * process the agent is and what its init is, and checks that against the
- * kernel before the agent may go on (a receipt of its own where the genesis
- * was wrong; a mismatch that claims more than the kernel shows ends the
- * session). */
+ * kernel (a receipt of its own where the genesis was wrong; a mismatch that
+ * claims more than the kernel shows ends the session). An agent that must
+ * be moved waits for that answer; one born in its cgroup goes on meanwhile,
+ * and the answer is read once it is on its way (daemon_released). */
 static int daemon_place(void *ctx, const struct kv_launch *l, char *err, size_t errlen)
 {
 	struct daemon_ctx *d = ctx;
@@ -173,11 +175,37 @@ static int daemon_place(void *ctx, const struct kv_launch *l, char *err, size_t 
 	json_object_object_add(v, "mode", json_object_new_string(kv_pidns_mode_name(l->pidns)));
 	json_object_object_add(v, "detail", json_object_new_string(l->pidns_detail));
 	json_object_object_add(req, "pid_namespace", v);
-	e = kv_control_call(d->fd, req, &r, err, errlen);
-	if (!e)
-		e = refused(r, "the agent", err, errlen);
+	if (l->in_cgroup) {
+		json_object_object_add(req, "born_in_cgroup", json_object_new_boolean(true));
+		e = kv_control_send(d->fd, req);
+		d->named_pending = !e;
+		if (e)
+			snprintf(err, errlen, "naming the agent to kavachos-load: %s", strerror(-e));
+	} else {
+		e = kv_control_call(d->fd, req, &r, err, errlen);
+		if (!e)
+			e = refused(r, "the agent", err, errlen);
+	}
 	json_object_put(req);
 	json_object_put(r);
+	return e;
+}
+
+/* The answer to the agent's naming, if it was not waited for. */
+static int daemon_released(void *ctx, char *err, size_t errlen)
+{
+	struct daemon_ctx *d = ctx;
+	struct json_object *r = NULL;
+	int e;
+
+	if (!d->named_pending)
+		return 0;
+	d->named_pending = false;
+	e = kv_control_recv(d->fd, &r, err, errlen);
+	if (!e)
+		e = refused(r, "the agent", err, errlen);
+	json_object_put(r);
+	kv_timing_mark("agent named (the daemon's answer)");
 	return e;
 }
 
@@ -200,7 +228,8 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 		  int fd)
 {
 	struct daemon_ctx d = {.fd = fd, .in = in, .argv = o->argv};
-	struct kv_run_hooks rh = {.place = daemon_place, .seal = daemon_seal, .ctx = &d};
+	struct kv_run_hooks rh = {.place = daemon_place, .released = daemon_released,
+				  .seal = daemon_seal, .ctx = &d};
 	struct kv_session_state st = {0};
 	struct json_object *req, *r = NULL;
 	char id[KV_SESSION_ID_LEN], err[256];
