@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include "run/launch.h"
 #include "run/pidns.h"
+#include <json-c/json.h>
+#include "daemon/control.h"
 #include "lsm/lsm.h"
 #include "seccomp/seccomp.h"
 #include "session/cgroup.h"
@@ -34,6 +36,15 @@ struct kv_ready {
 	int mode;     /* enum kv_pidns_mode: what the session has (or was making) */
 	int ns_err;   /* why there is no PID namespace (errno), 0 */
 	int ns_tried; /* enum kv_pidns_mode: what was being made when ns_err happened */
+};
+
+/* Parent -> an early init, on sock, once the session exists: what the
+ * daemon's answer brought. The fds (SCM_RIGHTS) in this order, then the
+ * filter's JSON (kv_seccomp_prog_json), NUL-terminated, "" for none. */
+struct kv_go {
+	int cgroup;   /* an fd for cgroup_fd is attached */
+	int landlock; /* an fd for landlock_fd is attached */
+	unsigned landlock_flags;
 };
 
 int kv_launch_resolve(const char *name, char out[PATH_MAX])
@@ -178,9 +189,56 @@ __attribute__((noreturn)) static void agent(const struct kv_launch *l, enum kv_p
 /* The session's first process, once its PID namespace (if any) exists:
  * the namespace's init, or the agent's process itself. r carries why
  * there is no namespace, if none. */
-__attribute__((noreturn)) static void first(const struct kv_launch *l, enum kv_pidns_mode mode,
+/* In an early init: what the parent sends once the session exists, into
+ * our own copy of l. 0, or -errno (EOF: the parent gave up). */
+static int receive_go(struct kv_launch *l, int sock)
+{
+	union {
+		char b[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	size_t cap = KV_CONTROL_MAX_MSG;
+	char *js = malloc(cap + 1);
+	struct kv_go g;
+	struct iovec iov[2] = { { &g, sizeof(g) }, { js, cap } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = u.b,
+			    .msg_controllen = sizeof(u.b) };
+	struct kv_seccomp_prog *prog = NULL;
+	struct json_object *o;
+	struct cmsghdr *c;
+	int fds[2] = { -1, -1 }, nfds = 0, i = 0;
+	ssize_t n;
+
+	if (!js)
+		return -ENOMEM;
+	n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+		nfds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(fds, CMSG_DATA(c), (size_t)(nfds > 2 ? 2 : nfds) * sizeof(int));
+	}
+	if (n < (ssize_t)sizeof(g) || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    nfds != !!g.cgroup + !!g.landlock) {
+		free(js);
+		return n < 0 ? -errno : -EPIPE;
+	}
+	l->cgroup_fd = g.cgroup ? fds[i++] : -1;
+	l->landlock_fd = g.landlock ? fds[i++] : -1;
+	l->landlock_flags = g.landlock_flags;
+	js[(size_t)n - sizeof(g)] = 0;
+	/* the filter the daemon compiled, accepted as kavachos run would
+	 * (its key is our profile's for this handoff fd); else the agent
+	 * compiles */
+	o = js[0] && l->profile ? json_tokener_parse(js) : NULL;
+	l->seccomp = o && !kv_seccomp_prog_from_json(o, l->profile, sock, &prog) ? prog : NULL;
+	json_object_put(o);
+	free(js);
+	return 0;
+}
+
+__attribute__((noreturn)) static void first(struct kv_launch *l, enum kv_pidns_mode mode,
 					    struct kv_ready r, uid_t euid, gid_t egid, int err_wr,
-					    int sock, int status_wr)
+					    int sock, int status_wr, bool early)
 {
 	struct kv_pidns_sigs sigs;
 	bool in_cgroup = l->in_cgroup;
@@ -197,6 +255,8 @@ __attribute__((noreturn)) static void first(const struct kv_launch *l, enum kv_p
 		r.ns_tried = mode;
 	}
 	if (send(sock, &r, sizeof(r), MSG_NOSIGNAL) != sizeof(r) || r.err)
+		_exit(125);
+	if (early && receive_go(l, sock))
 		_exit(125);
 	/* the init stays outside the session cgroup; the agent's process is
 	 * born in it where the kernel lets us (root: not from a user namespace,
@@ -223,7 +283,7 @@ __attribute__((noreturn)) static void first(const struct kv_launch *l, enum kv_p
 /* The helper a multi-threaded `run` forks (a raw clone is for a single
  * thread only): it clones the init as `run`'s own child and exits, or,
  * where no namespace can be made, is the agent's process itself. */
-__attribute__((noreturn)) static void helper(const struct kv_launch *l, enum kv_pidns_want want,
+__attribute__((noreturn)) static void helper(struct kv_launch *l, enum kv_pidns_want want,
 					     int err_wr, int sock, int status_wr)
 {
 	struct kv_ready r = { 0 };
@@ -240,7 +300,7 @@ __attribute__((noreturn)) static void helper(const struct kv_launch *l, enum kv_
 		if (want == KV_PIDNS_REQUIRE)
 			r.err = r.ns_err;
 	}
-	first(l, mode, r, geteuid(), getegid(), err_wr, sock, status_wr);
+	first(l, mode, r, geteuid(), getegid(), err_wr, sock, status_wr, false);
 }
 
 int kv_launch_prepare(struct kv_launch *l)
@@ -314,6 +374,11 @@ static void close_fd(int *fd)
 
 void kv_launch_close(struct kv_launch *l)
 {
+	if (l->early > 0) {
+		kill(l->early, SIGKILL);
+		waitpid(l->early, NULL, 0);
+	}
+	l->early = 0;
 	if (l->prepared) {
 		close_fd(&l->handoff_fd);
 		close_fd(&l->child_err);
@@ -345,34 +410,116 @@ static int setup_error(struct kv_launch *l, int fallback)
 
 /* In a new child: close the parent's ends; never returns. */
 __attribute__((noreturn)) static void in_child(struct kv_launch *l, enum kv_pidns_want want,
-					       enum kv_pidns_mode mode, const struct kv_ready *r)
+					       enum kv_pidns_mode mode, const struct kv_ready *r,
+					       bool early)
 {
 	close(l->err_fd);
 	close(l->sock);
 	close(l->status_fd);
 	if (want == KV_PIDNS_OFF || mode != KV_PIDNS_NONE)
 		first(l, mode, *r, geteuid(), getegid(), l->child_err, l->handoff_fd,
-		      l->child_status);
+		      l->child_status, early);
 	helper(l, want, l->child_err, l->handoff_fd, l->child_status);
+}
+
+/* The children's ends are theirs alone: EOF says they are gone. */
+static void children_own_ends(struct kv_launch *l)
+{
+	close_fd(&l->handoff_fd);
+	close_fd(&l->child_err);
+	close_fd(&l->child_status);
+	l->prepared = false;
+}
+
+int kv_launch_spawn_early(struct kv_launch *l)
+{
+	struct kv_ready r = { 0 };
+	enum kv_pidns_mode mode;
+	pid_t c;
+	int e;
+
+	if (l->pidns_want == KV_PIDNS_OFF || !__libc_single_threaded || l->early)
+		return 0;
+	if ((e = kv_launch_prepare(l)))
+		return e;
+	fflush(NULL);
+	c = kv_pidns_clone(l->pidns_userns_ok, false, &mode);
+	if (c == 0)
+		in_child(l, l->pidns_want, mode, &r, true);
+	l->early_mode = mode;
+	if (c < 0) { /* kv_launch_spawn goes on without one, or fails */
+		l->early_err = (int)-c;
+		return 0;
+	}
+	l->early = c;
+	children_own_ends(l);
+	return 0;
+}
+
+/* The early init's go: the session's cgroup, ruleset and filter. */
+static int send_go(struct kv_launch *l)
+{
+	union {
+		char b[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct kv_go g = { l->cgroup_fd >= 0, l->landlock_fd >= 0, l->landlock_flags };
+	const char *js = l->seccomp_json ? l->seccomp_json : "";
+	struct iovec iov[2] = { { &g, sizeof(g) }, { (void *)js, strlen(js) + 1 } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	int fds[2], n = 0;
+	struct cmsghdr *c;
+
+	if (g.cgroup)
+		fds[n++] = l->cgroup_fd;
+	if (g.landlock)
+		fds[n++] = l->landlock_fd;
+	if (n) {
+		memset(u.b, 0, sizeof(u.b));
+		m.msg_control = u.b;
+		m.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+	}
+	if (sendmsg(l->sock, &m, MSG_NOSIGNAL) >= 0)
+		return 0;
+	if (errno != EMSGSIZE || !*js)
+		return -errno;
+	/* a filter too big for one message: the agent compiles its own */
+	iov[1].iov_base = (void *)"";
+	iov[1].iov_len = 1;
+	return sendmsg(l->sock, &m, MSG_NOSIGNAL) >= 0 ? 0 : -errno;
 }
 
 static int spawn(struct kv_launch *l, enum kv_pidns_want want, struct kv_ready *r)
 {
 	enum kv_pidns_mode mode = KV_PIDNS_NONE;
-	pid_t c, from = 0;
+	pid_t c = -1, from = 0;
+	bool early = false;
 	char hello;
 	ssize_t n;
 	int e;
 
 	memset(r, 0, sizeof(*r));
+	l->in_cgroup = false;
+	if (want != KV_PIDNS_OFF && l->early > 0) {
+		/* cloned already: it waits for its go */
+		c = l->early;
+		l->early = 0;
+		early = true;
+		goto cloned;
+	}
 	if ((e = kv_launch_prepare(l)))
 		return e;
 	fflush(NULL);
-	l->in_cgroup = false;
-	c = -1;
-	if (want != KV_PIDNS_OFF && __libc_single_threaded) {
+	if (want != KV_PIDNS_OFF && (l->early_err || __libc_single_threaded)) {
 		/* the init is our own child: no helper process in between */
-		c = kv_pidns_clone(l->pidns_userns_ok, false, &mode);
+		mode = l->early_mode;
+		c = l->early_err ? -l->early_err : kv_pidns_clone(l->pidns_userns_ok, false, &mode);
+		l->early_err = 0;
 		if (c < 0) {
 			r->ns_err = (int)-c;
 			r->ns_tried = mode;
@@ -387,14 +534,11 @@ static int spawn(struct kv_launch *l, enum kv_pidns_want want, struct kv_ready *
 	if (c < 0)
 		c = want == KV_PIDNS_OFF ? kv_cgroup_fork_into(l->cgroup_fd, &l->in_cgroup) : fork();
 	if (c == 0)
-		in_child(l, want, mode, r);
-	/* the children's ends are theirs alone: EOF says they are gone */
-	close_fd(&l->handoff_fd);
-	close_fd(&l->child_err);
-	close_fd(&l->child_status);
-	l->prepared = false;
+		in_child(l, want, mode, r, false);
+	children_own_ends(l);
 	if (c < 0)
 		return -EAGAIN;
+cloned:
 	{
 		int ns_err = r->ns_err, ns_tried = r->ns_tried;
 
@@ -415,6 +559,11 @@ static int spawn(struct kv_launch *l, enum kv_pidns_want want, struct kv_ready *
 	if (r->err) {
 		waitpid(from, NULL, 0);
 		return -r->err;
+	}
+	if (early && (e = send_go(l))) {
+		kill(from, SIGKILL);
+		waitpid(from, NULL, 0);
+		return e;
 	}
 	/* then the agent's process: the init's child, or that same process */
 	n = recv_from(l->sock, &hello, 1, &l->agent_pid);

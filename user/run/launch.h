@@ -41,6 +41,15 @@ struct kv_launch {
 	/* the session cgroup's directory: the agent's process is born in it
 	 * where the kernel lets us (kv_cgroup_fork_into); -1: none */
 	int cgroup_fd;
+	/* the filter as the daemon sent it (kv_seccomp_prog_json), for an
+	 * init cloned early, which parses it for its agent; NULL: none */
+	const char *seccomp_json;
+	/* an init cloned before the session existed (kv_launch_spawn_early),
+	 * waiting for cgroup_fd, the ruleset and the filter: its pid, 0 none;
+	 * or why it could not be cloned (errno, while trying early_mode) */
+	pid_t early;
+	int early_err;
+	enum kv_pidns_mode early_mode;
 	/* the session's own PID namespace: off, try (a user namespace if need
 	 * be, else none), or require */
 	enum kv_pidns_want pidns_want;
@@ -73,6 +82,12 @@ int kv_launch_resolve(const char *name, char out[PATH_MAX]);
  * so a filter compiled elsewhere needs it first. kv_launch_spawn calls it
  * when the caller did not. 0 or -errno. */
 int kv_launch_prepare(struct kv_launch *l);
+/* Where a namespace is wanted and we have one thread: clones the init now,
+ * before what kv_launch_spawn needs exists (the daemon's answer: cgroup_fd,
+ * landlock_fd, seccomp_json), so its namespaces and /proc are made while
+ * the daemon makes the session; kv_launch_spawn hands it the rest. Else
+ * nothing. 0 or -errno. */
+int kv_launch_spawn_early(struct kv_launch *l);
 /* Spawns the session's processes and returns once the agent's process
  * exists and waits to be released: l->pid, l->agent_pid, l->in_cgroup,
  * l->pidns are set. With KV_PIDNS_TRY a namespace that cannot be made or
@@ -94,6 +109,7 @@ int kv_launch_wait(struct kv_launch *l, int *status);
 /* Reaps the session's first process if kv_launch_wait left it (an init
  * that reported the agent's status; it exits right after). */
 void kv_launch_reap(struct kv_launch *l);
-/* Closes what is left of the parent's side. */
+/* Closes what is left of the parent's side (an early init that was never
+ * handed its session is killed). */
 void kv_launch_close(struct kv_launch *l);
 #endif

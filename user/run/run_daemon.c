@@ -74,7 +74,8 @@ static int refused(struct json_object *r, const char *what, char *err, size_t er
  * compiled filter. One round trip: the daemon decides the file mechanism, so
  * no question comes first. */
 static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
-				struct kv_seccomp_prog **prog, char *err, size_t errlen)
+				struct kv_seccomp_prog **prog, char **prog_json, char *err,
+				size_t errlen)
 {
 	struct json_object *req = json_object_new_object(), *a = json_object_new_array(), *r = NULL,
 			   *v;
@@ -98,8 +99,18 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 								      KV_PIDNS_REQUIRE));
 	json_object_object_add(req, "pid_namespace", v);
 	d->name_agent = l->pidns != KV_PIDNS_NONE;
-	e = kv_control_call_fds(d->fd, req, &r, fds, &nfds, err, errlen);
+	e = kv_control_send(d->fd, req);
 	json_object_put(req);
+	if (e) {
+		snprintf(err, errlen, "kavachos-load: %s", strerror(-e));
+		return e;
+	}
+	/* the session's PID namespace and its /proc are made while the daemon
+	 * makes the session: its init then waits for the cgroup */
+	if (kv_launch_spawn_early(l))
+		kv_debug(FEAT, "no early init: it is cloned after the session exists");
+	kv_timing_mark("init cloned (the daemon starts the session meanwhile)");
+	e = kv_control_recv_fds(d->fd, &r, fds, &nfds, err, errlen);
 	if (e)
 		return e;
 	e = refused(r, "the session", err, errlen);
@@ -135,7 +146,11 @@ static int daemon_session_start(struct daemon_ctx *d, struct kv_launch *l,
 		close(fds[--nfds]);
 	/* only the filter our own profile compiles to (same inputs, same
 	 * libseccomp); else we compile */
-	if (json_object_object_get_ex(r, "seccomp", &v)) {
+	if (json_object_object_get_ex(r, "seccomp", &v) && l->early > 0) {
+		/* the early init accepts it (or not) for its agent */
+		*prog_json = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		l->seccomp_json = *prog_json;
+	} else if (json_object_object_get_ex(r, "seccomp", &v)) {
 		e = kv_seccomp_prog_from_json(v, l->profile, l->handoff_fd, prog);
 		if (e)
 			kv_debug(FEAT, "compiling the filter here: the daemon's %s",
@@ -251,7 +266,7 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 	kv_debug(FEAT, "session %s through kavachos-load", id);
 	{
 		struct kv_seccomp_prog *prog = NULL;
-		char serr[512];
+		char serr[512], *prog_json = NULL;
 		int e = kv_launch_prepare(l);
 
 		if (e) {
@@ -259,10 +274,12 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 			return rc;
 		}
 		kv_timing_mark("launch prepared");
-		e = daemon_session_start(&d, l, &prog, serr, sizeof(serr));
+		e = daemon_session_start(&d, l, &prog, &prog_json, serr, sizeof(serr));
 		kv_timing_mark("session started by the daemon");
 		if (e) {
 			kv_err("%s", serr);
+			kv_launch_close(l); /* an early init too */
+			free(prog_json);
 			kv_run_session_tmp_remove(in);
 			return e == -EPERM ? KV_EXIT_RUN_FAILED : KV_EXIT_ENV;
 		}
@@ -273,7 +290,9 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 			close(l->landlock_fd);
 		l->cgroup_fd = l->landlock_fd = -1;
 		l->seccomp = NULL;
+		l->seccomp_json = NULL;
 		kv_seccomp_prog_free(prog);
+		free(prog_json);
 	}
 	req = json_object_new_object();
 	json_object_object_add(req, "op", json_object_new_string("session_end"));
