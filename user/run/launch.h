@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Spawning the agent. With the session's own PID namespace (pidns.h): a
- * child clones the namespace's init, outside the session cgroup (it mounts
- * the namespace's /proc; inside, BPF-LSM refuses mounts), and the init forks
- * the agent's process straight into the session cgroup. Without one, the
+/* Spawning the agent. With the session's own PID namespace (pidns.h): run
+ * (or a helper, where run has threads) clones the namespace's init, outside
+ * the session cgroup (it mounts the namespace's /proc; inside, BPF-LSM
+ * refuses mounts), and the init forks the agent's process straight into
+ * the session cgroup. Without one, the
  * agent's process is our own child, born in the cgroup where the kernel lets
  * us. Either way the agent's process waits until the parent releases it,
  * then: environment, identity, no_new_privs, Landlock, seccomp as the very
