@@ -80,6 +80,10 @@ struct dsess {
 	enum kv_pidns_mode pidns;
 	bool pidns_required;
 	bool named;
+	/* its genesis written, its sync after the answer (non-root clients:
+	 * they wait for session_pid's answer before the agent runs) */
+	bool genesis_deferred;
+	int genesis_err;
 };
 
 struct kv_dsessions {
@@ -431,6 +435,19 @@ static int pidns_check(struct kv_dsessions *ds, struct dsess *d, struct json_obj
 static struct dsess *owned(struct kv_dsessions *ds, int fd, const struct ucred *cr,
 			   struct json_object *m, int *idx);
 
+/* A deferred genesis made durable (once); its error kept for the naming. */
+static int genesis_sync(struct dsess *d)
+{
+	if (d->genesis_deferred) {
+		d->genesis_deferred = false;
+		d->genesis_err = kv_live_genesis_sync(d->lv);
+		if (d->genesis_err)
+			kv_warn(FEAT, "session %s: its genesis is not on disk: %s", d->lv->s.id,
+				strerror(-d->genesis_err));
+	}
+	return d->genesis_err;
+}
+
 static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
 {
 	struct json_object *jpid = NULL, *jid, *jbin, *jargv, *jin, *jh, *r;
@@ -513,6 +530,9 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	kv_start_helper_start(&h);
 	hooks.before_files = files_planned;
 	hooks.files_ctx = &h;
+	/* a non-root client names its agent and waits for the answer before
+	 * the agent runs: the genesis's disk flush overlaps its spawn */
+	hooks.defer_genesis_sync = d->genesis_deferred = pending && cr->uid != 0;
 	snprintf(l.path, sizeof(l.path), "%s", json_object_get_string(jbin));
 	l.id.uid = cr->uid;
 	l.id.gid = cr->gid;
@@ -588,6 +608,8 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	while (nfds)
 		close(fds[--nfds]);
 	kv_start_helper_free(&h);
+	if (d->genesis_deferred)
+		genesis_sync(d);
 	return e;
 }
 
@@ -624,6 +646,11 @@ static int op_pid(struct kv_dsessions *ds, int fd, const struct ucred *cr, struc
 				 born ? init : pid, (int)cr->pid, (unsigned)cr->uid,
 				 !born && init ? ", or of its child, a PID namespace's init" : "");
 	/* born there (the session is live), else moved in while it waits */
+	/* no agent runs before its session's start is on disk */
+	if ((e = genesis_sync(d))) {
+		kv_live_kill_rest(d->lv->s.cgroup);
+		return reply_err(fd, "the session's genesis is not on disk: %s", strerror(-e));
+	}
 	in = born || kv_proc_in_cgroup(pid, ds->root, d->lv->s.cgroup);
 	if (!in && !d->pending)
 		return reply_err(fd, "session %s has its agent already", d->lv->s.id);
