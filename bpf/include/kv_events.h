@@ -108,7 +108,7 @@ struct kv_ev_file {
 	struct kv_event_hdr hdr;
 	__s64 nr;    /* x86_64 syscall number */
 	__s32 err;   /* errno returned (positive) */
-	__s32 dirfd; /* of an *at call, else AT_FDCWD (-100) */
+	__s32 dirfd; /* of an *at call (renameat/linkat: the source's), else AT_FDCWD (-100) */
 	char path[KV_PATH_LEN];  /* the path judged (rename/link: the source) */
 	char path2[KV_PATH_LEN]; /* rename/link: the destination; symlink: its target */
 };

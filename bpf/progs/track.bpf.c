@@ -124,11 +124,11 @@ static __always_inline int count_refusal(__u64 session, struct kv_session *s, st
 
 /* Where a file call keeps its paths: the first (judged; rename/link: the
  * source) and second (rename/link: destination; symlink: its target)
- * argument index, -1 for none; dirfd in argument 0 of *at calls. x86_64. */
-static __always_inline bool file_call(long nr, int *p1, int *p2, bool *at)
+ * argument index, and the dirfd's (-1: none, AT_FDCWD reported). x86_64. */
+static __always_inline bool file_call(long nr, int *p1, int *p2, int *dirfd)
 {
 	*p2 = -1;
-	*at = false;
+	*dirfd = -1;
 	switch (nr) {
 	case 2: /* open */
 	case 85: /* creat */
@@ -156,18 +156,19 @@ static __always_inline bool file_call(long nr, int *p1, int *p2, bool *at)
 	case 263: /* unlinkat */
 	case 322: /* execveat */
 		*p1 = 1;
-		*at = true;
+		*dirfd = 0;
 		return true;
-	case 264: /* renameat */
+	case 264: /* renameat(olddirfd, old, newdirfd, new) */
 	case 316: /* renameat2 */
 	case 265: /* linkat */
 		*p1 = 1;
 		*p2 = 3;
-		*at = true;
+		*dirfd = 0;
 		return true;
 	case 266: /* symlinkat(target, newdirfd, linkpath) */
 		*p1 = 2;
 		*p2 = 0;
+		*dirfd = 1;
 		return true;
 	}
 	return false;
@@ -193,15 +194,14 @@ static __always_inline int file_refusal(struct pt_regs *regs, long ret)
 	struct kv_session *s = 0;
 	struct kv_ev_file *e;
 	__u64 session;
-	int p1, p2;
+	int p1, p2, dfd;
 	long nr;
-	bool at;
 
 	session = kv_current_session(&s);
 	if (!session || !s || !(s->flags & KV_SF_FILES_LANDLOCK))
 		return 0;
 	nr = BPF_CORE_READ(regs, orig_ax);
-	if (!file_call(nr, &p1, &p2, &at))
+	if (!file_call(nr, &p1, &p2, &dfd))
 		return 0;
 	st = bpf_map_lookup_elem(&kv_state, &session);
 	if (!st)
@@ -212,7 +212,7 @@ static __always_inline int file_refusal(struct pt_regs *regs, long ret)
 	kv_fill_hdr(&e->hdr, KV_EV_FILE_REFUSED, sizeof(*e), session, KV_CLASS_MAX);
 	e->nr = nr;
 	e->err = (__s32)-ret;
-	e->dirfd = at ? (__s32)arg_of(regs, 0) : KV_AT_FDCWD;
+	e->dirfd = dfd >= 0 ? (__s32)arg_of(regs, dfd) : KV_AT_FDCWD;
 	e->path[0] = 0;
 	e->path2[0] = 0;
 	bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)arg_of(regs, p1));
