@@ -3,7 +3,9 @@
  * fork+exec of /bin/true, for a process outside every session and one
  * inside a session with a file policy applied, under
  *   - no program (nothing loaded; measured before loading and after
- *     unloading, both folded into the baseline),
+ *     unloading, both folded into the baseline), outside and in the
+ *     session's cgroup (a task in a non-root cgroup pays the kernel's own
+ *     accounting: the in-session rows are judged against that),
  *   - an empty lsm/file_open program: the floor of the mechanism, what
  *     any BPF-LSM program on that hook costs (its trampoline),
  *   - the other KavachOS objects without lsm.bpf.c, then all of them with
@@ -277,7 +279,8 @@ static int bench_bpf_lsm(void)
 				  { "kv_bprm_commit" } };
 	enum { NH = sizeof(h0) / sizeof(h0[0]) };
 	struct hook_stat h1[NH], h2[NH];
-	struct series base = { 0 }, floor = { 0 }, others = { 0 }, out = { 0 }, in = { 0 };
+	struct series base = { 0 }, base_cg = { 0 }, floor = { 0 }, others = { 0 }, out = { 0 },
+		      in = { 0 };
 	struct kv_session_info si;
 	struct kv_files_policy *p = policy();
 	struct kv_bpf *b;
@@ -298,6 +301,9 @@ static int bench_bpf_lsm(void)
 	cg = open(agents, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	for (i = 0; i < REPEATS; i++) {
 		add(&base, sample_in(NULL, NULL));
+		/* the same cgroup without programs: what the kernel charges a
+		 * task in a non-root cgroup (memcg accounting) is not ours */
+		add(&base_cg, sample_in(si.cgroup, NULL));
 		fl = empty_file_open();
 		if (fl >= 0) {
 			add(&floor, sample_in(NULL, NULL));
@@ -335,6 +341,7 @@ static int bench_bpf_lsm(void)
 	       "interleaved rounds\n",
 	       kv_features_get()->kernel, open_iters, exec_iters, REPEATS);
 	row("no program", &base, bo, be);
+	row("no program, in the session's cgroup", &base_cg, bo, be);
 	if (floor.n)
 		row("empty lsm/file_open program (floor)", &floor, bo, be);
 	else
@@ -342,6 +349,10 @@ static int bench_bpf_lsm(void)
 	row("other objects, no lsm (outside)", &others, bo, be);
 	row("all + lsm.bpf.c, outside sessions", &out, bo, be);
 	row("all + lsm.bpf.c, inside a session", &in, bo, be);
+	printf("  inside a session vs the same cgroup without programs: open+close x%.3f, "
+	       "fork+exec x%.3f (what our programs cost a session's process)\n",
+	       median(in.open, in.n) / median(base_cg.open, base_cg.n),
+	       median(in.exec, in.n) / median(base_cg.exec, base_cg.n));
 	if (floor.n)
 		printf("  outside sessions vs the floor: open+close x%.3f (what our programs add over "
 		       "any program on the hook)\n",
