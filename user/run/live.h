@@ -36,9 +36,10 @@ struct kv_live_hooks {
 	 * the daemon passes its kv_resolve_cache) */
 	kv_egress_resolver resolve;
 	void *resolve_arg;
-	/* called once the maps are written, before the file rules go into the
-	 * BPF-LSM maps and the genesis is sealed: the daemon plans in->files on
-	 * a thread meanwhile and waits for them here */
+	/* called once the egress policy is in its maps, before the session is
+	 * registered (its flags say whether Landlock holds the file rules), the
+	 * file rules go into the BPF-LSM maps and the genesis is sealed: the
+	 * daemon plans in->files on a thread meanwhile and waits for them here */
 	int (*before_files)(void *ctx, char *err, size_t errlen);
 	void *files_ctx;
 	/* the genesis written but not yet synced on return: the caller makes
