@@ -4,6 +4,7 @@
  * restart without attaching twice, refuses bad configuration by key. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +29,31 @@ struct daemon {
 	pid_t pid;
 };
 
+/* What a test killed mid-way left (its teardown never ran): pins whose
+ * test process is gone keep programs attached, the syscall tracepoint
+ * among them, for the whole host. Removed before a test makes its own. */
+static void sweep_stale(void)
+{
+	char root[PATH_MAX], cg[PATH_MAX + 80];
+	glob_t g;
+	size_t i;
+	int pid;
+
+	if (glob("/sys/fs/bpf/kvtest-*", 0, NULL, &g))
+		return;
+	for (i = 0; i < g.gl_pathc; i++) {
+		if (sscanf(g.gl_pathv[i], "/sys/fs/bpf/kvtest-%d", &pid) != 1 || pid <= 0 ||
+		    !kill(pid, 0) || errno != ESRCH)
+			continue;
+		kv_sh(NULL, 0, "rm -rf %s", g.gl_pathv[i]);
+		if (!kv_cgroup2_root(root, sizeof(root))) {
+			snprintf(cg, sizeof(cg), "%s/kvtest-daemon-%d", root, pid);
+			kv_cgroup_remove(cg);
+		}
+	}
+	globfree(&g);
+}
+
 static bool daemon_setup(struct daemon *d)
 {
 	FILE *f;
@@ -36,6 +63,7 @@ static bool daemon_setup(struct daemon *d)
 		test__skip("needs root");
 		return false;
 	}
+	sweep_stale();
 	snprintf(d->dir, sizeof(d->dir), "%s", kvtest_tmpdir());
 	chmod(d->dir, 0755); /* the unprivileged client reaches the socket */
 	snprintf(d->conf, sizeof(d->conf), "%s/kavachos.conf", d->dir);
@@ -85,6 +113,9 @@ static bool start(struct daemon *d)
 	unlink(d->sock);
 	d->pid = fork();
 	if (d->pid == 0) {
+		/* a test killed mid-way takes its daemon with it (sweep_stale
+		 * then finds its pins unheld) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
