@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "features/features.h"
 #include "lsm/lsm.h"
+#include "run/pidns.h"
 #include "session/cgroup.h"
 
 #define FEAT "features"
@@ -327,24 +328,15 @@ static void probe_other(struct kv_features *f)
 								  : "unshare(CLONE_NEWPID) refused");
 }
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /* In a forked child: what an unprivileged client of kavachos-load does for
- * its session (user/run/pidns.c): a user namespace with a PID namespace,
- * our own ids mapped, a procfs of the new namespace in a mount namespace
- * of its own. As nobody when we are root. The exit code names the step. */
+ * its session, with the code its init runs (kv_pidns_init_mounts): a user
+ * namespace with a PID namespace, our own ids mapped, a procfs of the new
+ * namespace in a mount namespace of its own. As nobody when we are root.
+ * The exit code names the step. */
 static int try_unprivileged_pidns(void)
 {
-	char map[64];
+	uid_t euid;
+	gid_t egid;
 	int st;
 	pid_t pid;
 
@@ -353,20 +345,16 @@ static int try_unprivileged_pidns(void)
 		return 9;
 	/* the uid change made us non-dumpable: /proc/self would be root's */
 	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
+	euid = geteuid();
+	egid = getegid();
 	if (unshare(CLONE_NEWUSER | CLONE_NEWPID))
 		return 1;
-	if (write_text("/proc/self/setgroups", "deny") || write_text("/proc/self/uid_map", map))
-		return 2;
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
-	if (write_text("/proc/self/gid_map", map))
-		return 2;
+	/* the first child is the new namespace's init, as a session's is */
 	pid = fork();
 	if (pid == 0)
-		_exit(unshare(CLONE_NEWNS) || mount(NULL, "/proc", NULL, MS_REC | MS_SLAVE, NULL) ||
-		      mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+		_exit(kv_pidns_init_mounts(KV_PIDNS_USERNS, euid, egid) ? 2 : 0);
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
-		return 3;
+		return 2;
 	return 0;
 }
 
@@ -375,8 +363,7 @@ static void probe_pidns_userns(struct kv_features *f)
 	static const char *const why[] = {
 		[0] = "a user namespace with a PID namespace and its own /proc works",
 		[1] = "unprivileged user namespaces refused (sysctl, or a chroot)",
-		[2] = "writing the user namespace's id maps refused",
-		[3] = "mounting a procfs for the new namespace refused",
+		[2] = "the new namespace's id maps or its own /proc refused",
 	};
 	int status = -1;
 	pid_t pid = fork();
@@ -387,7 +374,7 @@ static void probe_pidns_userns(struct kv_features *f)
 		waitpid(pid, &status, 0);
 	status = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	set(&f->pidns_userns, status == 0, "%s",
-	    status >= 0 && status <= 3 ? why[status] : "probe failed");
+	    status >= 0 && status <= 2 ? why[status] : "probe failed");
 }
 
 static void probe_btf_enums(struct kv_features *f)
