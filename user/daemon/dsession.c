@@ -356,6 +356,18 @@ static void pidns_said(struct json_object *m, const char **mode, const char **de
 		*required = json_object_get_boolean(v);
 }
 
+/* What the session's record says of its namespace: the client's detail
+ * where its claim is the kernel's mode, else both. */
+static void pidns_text(const char *said, const char *detail, enum kv_pidns_mode kernel, char *out,
+		       size_t len)
+{
+	if (!strcmp(said, kv_pidns_mode_name(kernel)))
+		snprintf(out, len, "%s", detail);
+	else
+		snprintf(out, len, "the client said %.32s; the kernel says %s", said,
+			 kv_pidns_mode_name(kernel));
+}
+
 /* A session made before its agent: its genesis records the namespace the
  * client announces (checked by pidns_check when the agent is named). */
 static void pidns_announced(struct json_object *m, struct dsess *d, struct kv_launch *l)
@@ -380,12 +392,7 @@ static void pidns_from_client(struct json_object *m, struct kv_launch *l)
 
 	l->pidns = kv_pidns_of(l->pid);
 	pidns_said(m, &said, &detail, NULL);
-	if (!strcmp(said, kv_pidns_mode_name(l->pidns)))
-		snprintf(l->pidns_detail, sizeof(l->pidns_detail), "%s", detail);
-	else
-		snprintf(l->pidns_detail, sizeof(l->pidns_detail),
-			 "the client said %.32s; the kernel says %s", said,
-			 kv_pidns_mode_name(l->pidns));
+	pidns_text(said, detail, l->pidns, l->pidns_detail, sizeof(l->pidns_detail));
 }
 
 /* The named agent's PID namespace as the kernel has it (born in its
@@ -410,11 +417,7 @@ static int pidns_check(struct kv_dsessions *ds, struct dsess *d, struct json_obj
 		 (d->pidns_required || strcmp(said, kv_pidns_mode_name(KV_PIDNS_NONE)));
 	if (k == d->pidns && !refuse)
 		return 0;
-	if (!strcmp(said, kv_pidns_mode_name(k)))
-		snprintf(text, sizeof(text), "%s", detail);
-	else
-		snprintf(text, sizeof(text), "the client said %.32s; the kernel says %s", said,
-			 kv_pidns_mode_name(k));
+	pidns_text(said, detail, k, text, sizeof(text));
 	f = json_object_new_object();
 	o = json_object_new_object();
 	json_object_object_add(o, "mode", json_object_new_string(kv_pidns_mode_name(k)));
