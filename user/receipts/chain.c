@@ -666,13 +666,13 @@ static int seal_genesis(struct kv_chain *c, const char *dir, const char *payload
 int kv_chain_genesis_sync(struct kv_chain *c)
 {
 	char dir[PATH_MAX];
-	bool todo;
+	bool unsynced;
 
 	pthread_mutex_lock(&c->lock);
-	todo = c->genesis_unsynced;
+	unsynced = c->genesis_unsynced;
 	c->genesis_unsynced = false;
 	pthread_mutex_unlock(&c->lock);
-	if (!todo)
+	if (!unsynced)
 		return 0;
 	sessions_dir(c, dir, sizeof(dir));
 	return sync_genesis(c, dir);
