@@ -54,12 +54,35 @@ enum kv_lsm_name_kind {
 #define KV_LSM_HOOK_UNIX_SENDMSG 19 /* sendto() on an unconnected AF_UNIX socket */
 #define KV_LSM_HOOK_MAX 20
 
+/* Pre-filters in kv_lsm_conf, written with the session's entries: a hook
+ * looks an ancestor or a name up only when its filter says an entry may
+ * exist. A false positive costs one lookup; there are no false negatives,
+ * so no decision depends on them. */
+#define KV_LSM_BLOOM_BITS 4096
+
+/* the names of one enum kv_lsm_name_kind (kv_lsm_nkey.name, folded) */
+struct kv_lsm_nfilter {
+	__u64 lens;     /* bit n: a name of n bytes */
+	__u64 first[4]; /* bit c: a name beginning with byte c */
+};
+
 struct kv_lsm_conf {
 	__u32 flags;       /* KV_LSM_C_* */
 	__u32 launch_tgid; /* strict exec: this process's launch exec passes */
 	__u32 launched;    /* set by BPF when that exec has committed */
 	__u32 _pad;
+	struct kv_lsm_nfilter names[3]; /* by kind - 1 */
+	/* Bloom filter of the session's kv_lsm_inodes keys, two bits each */
+	__u64 inodes[KV_LSM_BLOOM_BITS / 64];
 };
+
+/* The two filter bits of (dev, ino): high bits of a multiplicative hash. */
+static inline __u64 kv_lsm_ihash(__u32 dev, __u64 ino)
+{
+	return (ino + dev * 0xff51afd7ed558ccdULL) * 0x9e3779b97f4a7c15ULL;
+}
+#define KV_LSM_IBIT1(h) ((__u32)((h) >> 52))
+#define KV_LSM_IBIT2(h) ((__u32)((h) >> 38) & (KV_LSM_BLOOM_BITS - 1))
 
 struct kv_lsm_ikey {
 	__u64 session;
@@ -80,7 +103,7 @@ struct kv_lsm_nkey {
 	__u32 _pad;
 };
 
-_Static_assert(sizeof(struct kv_lsm_conf) == 16, "kv_lsm_conf layout");
+_Static_assert(sizeof(struct kv_lsm_conf) == 16 + 3 * 40 + KV_LSM_BLOOM_BITS / 8, "kv_lsm_conf layout");
 _Static_assert(sizeof(struct kv_lsm_ikey) == 24, "kv_lsm_ikey layout");
 _Static_assert(sizeof(struct kv_lsm_ival) == 8, "kv_lsm_ival layout");
 _Static_assert(sizeof(struct kv_lsm_nkey) == 48, "kv_lsm_nkey layout");

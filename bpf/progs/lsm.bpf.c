@@ -303,8 +303,18 @@ __noinline int lsm_emit(struct lsm_req *r)
 struct walk_ctx {
 	struct kv_lsm_ikey k;
 	struct dentry *d;
+	const struct kv_lsm_conf *c;
 	__u32 acc;
 };
+
+/* The session's Bloom filter may hold (dev, ino): only then a lookup. */
+static __always_inline bool may_inode(const struct kv_lsm_conf *c, __u32 dev, __u64 ino)
+{
+	__u64 h = kv_lsm_ihash(dev, ino);
+	__u32 b1 = KV_LSM_IBIT1(h), b2 = KV_LSM_IBIT2(h);
+
+	return (c->inodes[b1 / 64] >> (b1 % 64)) & (c->inodes[b2 / 64] >> (b2 % 64)) & 1;
+}
 
 static long walk_step(__u32 i, struct walk_ctx *w)
 {
@@ -313,7 +323,7 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 	struct inode *ino;
 
 	ino = d->d_inode;
-	if (ino) {
+	if (ino && may_inode(w->c, w->k.dev, ino->i_ino)) {
 		w->k.ino = ino->i_ino;
 		v = bpf_map_lookup_elem(&kv_lsm_inodes, &w->k);
 		if (v) {
@@ -336,9 +346,10 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 /* OR of the kv_lsm_inodes flags of d and its ancestors, plus WALK_ROOT when
  * the walk reached the filesystem's root (a deeper tree is judged as
  * unknown: refused). Stops early at a secret. */
-static __always_inline __u32 chain_flags(__u64 session, struct dentry *d)
+static __always_inline __u32 chain_flags(__u64 session, const struct kv_lsm_conf *c,
+					 struct dentry *d)
 {
-	struct walk_ctx w = { .d = d };
+	struct walk_ctx w = { .d = d, .c = c };
 
 	w.k.session = session;
 	w.k.dev = d->d_sb->s_dev;
@@ -388,7 +399,15 @@ static __always_inline int high_byte(__u64 m) /* m != 0 */
  * with NAME the name up to its first dot (a leading dot belongs to NAME);
  * "*.EXT" with EXT what follows its last dot. The hooks see the first and
  * the last KV_LSM_NAME_LEN - 1 bytes of a name: patterns fit in those. */
-static __always_inline bool name_secret(__u64 session, struct dentry *d)
+/* The session's names of one kind may include one of len bytes starting
+ * with c0: only then a lookup. */
+static __always_inline bool may_name(const struct kv_lsm_nfilter *f, __u32 len, __u8 c0)
+{
+	return (f->lens >> (len & 63)) & (f->first[(c0 >> 6) & 3] >> (c0 & 63)) & 1;
+}
+
+static __always_inline bool name_secret(__u64 session, const struct kv_lsm_conf *c,
+					struct dentry *d)
 {
 	__u64 head[NAME_WORDS] = {}, tail[2 * NAME_WORDS] = {}, m;
 	struct kv_lsm_nkey k = { .session = session };
@@ -414,14 +433,15 @@ static __always_inline bool name_secret(__u64 session, struct dentry *d)
 		if (m)
 			last = 8 * i + high_byte(m);
 	}
-	if (len < KV_LSM_NAME_LEN) {
+	/* head[0]'s low byte is the name's first (little-endian) */
+	if (len < KV_LSM_NAME_LEN && may_name(&c->names[0], len, (__u8)head[0])) {
 		k.kind = KV_LSM_N_EXACT;
 		__builtin_memcpy(k.name, head, sizeof(k.name));
 		v = bpf_map_lookup_elem(&kv_lsm_names, &k);
 		if (v) /* an exact entry decides: secret, or a public exception */
 			return !(v->flags & KV_LSM_I_PUBLIC);
 	}
-	if (first > 0) {
+	if (first > 0 && may_name(&c->names[1], first, (__u8)head[0])) {
 		k.kind = KV_LSM_N_PREFIX;
 		for (i = 0; i < NAME_WORDS; i++) {
 			__u64 w = head[i];
@@ -448,6 +468,8 @@ static __always_inline bool name_secret(__u64 session, struct dentry *d)
 
 		__builtin_memcpy(&k.name[8 * i], &w, 8);
 	}
+	if (!may_name(&c->names[2], t - last - 1, (__u8)k.name[0]))
+		return false;
 	return bpf_map_lookup_elem(&kv_lsm_names, &k) != 0;
 }
 
@@ -468,10 +490,10 @@ static __always_inline bool file_allowed(__u64 session, struct kv_session *s, st
 	c = bpf_map_lookup_elem(&kv_lsm_conf, &session);
 	if (!c)
 		return !(write && readonly(s, c));
-	acc = chain_flags(session, d);
+	acc = chain_flags(session, c, d);
 	if (!(acc & WALK_ROOT) || (acc & KV_LSM_I_SECRET))
 		return false;
-	if (check_name && (c->flags & KV_LSM_C_NAMES) && name_secret(session, d))
+	if (check_name && (c->flags & KV_LSM_C_NAMES) && name_secret(session, c, d))
 		return false;
 	if (!write)
 		return true;
@@ -736,7 +758,7 @@ int BPF_PROG(kv_bprm_check, struct linux_binprm *bprm)
 	if (!f->f_inode->i_nlink && !(c && (c->flags & KV_LSM_C_FILELESS_EXEC)))
 		return lsm_emit(&r);
 	if (c && (c->flags & KV_LSM_C_EXEC_ALLOW)) {
-		__u32 acc = chain_flags(session, f->f_path.dentry);
+		__u32 acc = chain_flags(session, c, f->f_path.dentry);
 
 		if (!(acc & WALK_ROOT) || !(acc & KV_LSM_I_EXEC) || (acc & KV_LSM_I_SECRET))
 			return lsm_emit(&r);

@@ -61,6 +61,28 @@ void kv_lsm_policy_remove(const struct kv_bpf *b, uint64_t session)
 	delete_session_keys(f.names, sizeof(struct kv_lsm_nkey), session);
 }
 
+/* The pre-filters the hooks consult before a lookup (kv_lsm.h): every
+ * entry written below is in them. */
+static void conf_filters(struct kv_lsm_conf *c, const struct kv_files_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_inodes; i++) {
+		uint64_t h = kv_lsm_ihash(p->inodes[i].dev, p->inodes[i].ino);
+
+		c->inodes[KV_LSM_IBIT1(h) / 64] |= 1ULL << (KV_LSM_IBIT1(h) % 64);
+		c->inodes[KV_LSM_IBIT2(h) / 64] |= 1ULL << (KV_LSM_IBIT2(h) % 64);
+	}
+	for (i = 0; i < p->n_names; i++) {
+		const struct kv_fname *n = &p->names[i];
+		struct kv_lsm_nfilter *f = &c->names[(n->kind - 1) % 3];
+		uint8_t c0 = (uint8_t)n->name[0];
+
+		f->lens |= 1ULL << (strnlen(n->name, sizeof(n->name)) % 64);
+		f->first[c0 / 64] |= 1ULL << (c0 % 64);
+	}
+}
+
 int kv_lsm_policy_apply(const struct kv_bpf *b, uint64_t session, const struct kv_files_policy *p)
 {
 	struct kv_lsm_conf conf = { .flags = p->conf_flags };
@@ -88,6 +110,7 @@ int kv_lsm_policy_apply(const struct kv_bpf *b, uint64_t session, const struct k
 		if (bpf_map_update_elem(f.names, &k, &val, BPF_ANY))
 			goto fail;
 	}
+	conf_filters(&conf, p);
 	if (bpf_map_update_elem(f.conf, &session, &conf, BPF_ANY))
 		goto fail;
 	return 0;
