@@ -193,9 +193,12 @@ KV_TEST(sessions_pins_kill9_adopt)
 		goto out;
 	if (!ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "root"))
 		goto out;
-	/* kill the daemon only once the session is live: its cgroup holds the agent */
+	/* kill the daemon only once the session is live: its cgroup holds the
+	 * agent and is thawed (until its genesis is durable it stays frozen,
+	 * and a client whose daemon dies then gives up) */
 	for (i = 0; i < 500; i++) {
-		if (kv_sh(NULL, 0, "cat %s/%s/ks-*/cgroup.procs 2>/dev/null | grep -q .", root, d.cg) == 0)
+		if (kv_sh(NULL, 0, "cat %s/%s/ks-*/cgroup.procs 2>/dev/null | grep -q . && "
+			  "grep -q 'frozen 0' %s/%s/ks-*/cgroup.events", root, d.cg, root, d.cg) == 0)
 			break;
 		usleep(20000);
 	}

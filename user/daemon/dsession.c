@@ -80,8 +80,8 @@ struct dsess {
 	enum kv_pidns_mode pidns;
 	bool pidns_required;
 	bool named;
-	/* its genesis written, its sync after the answer (non-root clients:
-	 * they wait for session_pid's answer before the agent runs) */
+	/* its genesis written, synced right after the answer; its cgroup
+	 * frozen until then (kv_live_start) */
 	bool genesis_deferred;
 	int genesis_err;
 };
@@ -451,6 +451,24 @@ static int genesis_sync(struct dsess *d)
 	return d->genesis_err;
 }
 
+static void end_at(struct kv_dsessions *ds, int i, struct kv_session_state *st);
+
+/* A genesis that did not reach the disk: whatever was spawned into the
+ * (still frozen) cgroup is killed and the session ends, its cgroup with
+ * it, so nothing can be spawned into it later either; the client's
+ * session_pid is refused (no such session). */
+static void genesis_lost(struct kv_dsessions *ds, struct dsess *d)
+{
+	int i;
+
+	kv_live_kill_rest(d->lv->s.cgroup);
+	for (i = 0; i < ds->n; i++)
+		if (ds->s[i] == d) {
+			end_at(ds, i, NULL);
+			return;
+		}
+}
+
 static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, struct json_object *m)
 {
 	struct json_object *jpid = NULL, *jid, *jbin, *jargv, *jin, *jh, *r;
@@ -533,9 +551,11 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	kv_start_helper_start(&h);
 	hooks.before_files = files_planned;
 	hooks.files_ctx = &h;
-	/* a non-root client names its agent and waits for the answer before
-	 * the agent runs: the genesis's disk flush overlaps its spawn */
-	hooks.defer_genesis_sync = d->genesis_deferred = pending && cr->uid != 0;
+	/* the genesis's disk flush overlaps the client's spawn: the session's
+	 * cgroup stays frozen until it is durable (kv_live_start), so an agent
+	 * root spawns into it waits in the kernel, and one a non-root client
+	 * names is moved in only after (op_pid) */
+	hooks.defer_genesis_sync = d->genesis_deferred = pending;
 	snprintf(l.path, sizeof(l.path), "%s", json_object_get_string(jbin));
 	l.id.uid = cr->uid;
 	l.id.gid = cr->gid;
@@ -611,8 +631,8 @@ static int op_start(struct kv_dsessions *ds, int fd, const struct ucred *cr, str
 	while (nfds)
 		close(fds[--nfds]);
 	kv_start_helper_free(&h);
-	if (d->genesis_deferred)
-		genesis_sync(d);
+	if (d->genesis_deferred && genesis_sync(d))
+		genesis_lost(ds, d);
 	return e;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,6 +495,32 @@ static int send_go(struct kv_launch *l)
 	return sendmsg(l->sock, &m, MSG_NOSIGNAL) >= 0 ? 0 : -errno;
 }
 
+/* Until the agent's process says hello, or the daemon's connection ends
+ * (EOF: see watch_daemon). 0, or -errno. */
+static int wait_hello(const struct kv_launch *l)
+{
+	struct pollfd p[2] = { { .fd = l->sock, .events = POLLIN },
+			       { .fd = l->daemon_fd, .events = POLLIN } };
+	nfds_t n = l->watch_daemon ? 2 : 1;
+	ssize_t k;
+	char c;
+
+	for (;;) {
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents)
+			return 0;
+		/* gone (EOF or an error); anything else is not ours to read */
+		k = recv(p[1].fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (!k || (k < 0 && errno != EAGAIN && errno != EINTR))
+			return -ECONNRESET;
+		n = 1;
+	}
+}
+
 static int spawn(struct kv_launch *l, enum kv_pidns_want want, struct kv_ready *r)
 {
 	enum kv_pidns_mode mode = KV_PIDNS_NONE;
@@ -566,9 +593,10 @@ cloned:
 		return e;
 	}
 	/* then the agent's process: the init's child, or that same process */
-	n = recv_from(l->sock, &hello, 1, &l->agent_pid);
+	e = wait_hello(l);
+	n = e ? e : recv_from(l->sock, &hello, 1, &l->agent_pid);
 	if (n != 1 || l->agent_pid <= 0) {
-		e = setup_error(l, n < 0 ? (int)n : -EPIPE);
+		e = e ? e : setup_error(l, n < 0 ? (int)n : -EPIPE);
 		kill(l->pid, SIGKILL);
 		waitpid(l->pid, NULL, 0);
 		return e;

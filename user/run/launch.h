@@ -69,6 +69,12 @@ struct kv_launch {
 	bool in_cgroup;           /* the agent's process was born in cgroup_fd */
 	enum kv_pidns_mode pidns; /* what the session got */
 	char pidns_detail[160];   /* how, or why none */
+	/* the daemon's connection, watched while we wait for the agent's
+	 * process: born in a session cgroup that stays frozen until the
+	 * session's genesis is durable, it waits for the daemon to thaw it; a
+	 * daemon that goes away meanwhile never will, and the spawn fails */
+	bool watch_daemon;
+	int daemon_fd;
 	/* parent side */
 	int sock;      /* SEQPACKET, SO_PASSCRED: ready, hello, listener up; release down */
 	int err_fd;    /* child's exec/setup error: int errno, or EOF on exec */

@@ -35,6 +35,11 @@ int kv_live_genesis_sync(struct kv_live *lv)
 	int e = kv_chain_genesis_sync(lv->chain);
 
 	kv_timing_mark("live: genesis durable");
+	if (!e && lv->genesis_frozen) {
+		e = kv_cgroup_freeze(lv->s.cgroup, 0);
+		lv->genesis_frozen = e != 0;
+		kv_timing_mark("live: cgroup thawed");
+	}
 	return e;
 }
 
@@ -66,6 +71,11 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		return e;
 	}
 	kv_timing_mark("live: cgroup created");
+	/* a genesis synced after return: the cgroup is frozen first, so what
+	 * is spawned or moved into it waits for the disk (the kernel's word,
+	 * not its client's); unfrozen by kv_live_genesis_sync */
+	lv->genesis_frozen = hooks && hooks->defer_genesis_sync &&
+			     !kv_cgroup_freeze(lv->s.cgroup, 1);
 	kv_session_policy_defaults(&pol, in->profile_in.trust_mask, in->profile_in.depth);
 	kv_run_inputs_gate(in, &pol);
 	if (in->profile_in.strict_exec)
@@ -117,7 +127,7 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 	kv_timing_mark("live: maps written");
 	co.state_dir = in->state_dir;
 	co.session_id = lv->s.id;
-	co.defer_genesis_sync = hooks && hooks->defer_genesis_sync;
+	co.defer_genesis_sync = lv->genesis_frozen;
 	{
 		struct json_object *g = kv_run_genesis(in, &lv->s, l, argv, kv_features_get());
 

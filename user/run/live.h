@@ -21,6 +21,7 @@ struct kv_live {
 	struct kv_chain *chain;
 	struct kv_egress_maps em;
 	bool registered;
+	bool genesis_frozen; /* its cgroup frozen until kv_live_genesis_sync */
 	const struct kv_files_glue *files; /* the inputs' file rules, to remove at the end */
 };
 
@@ -43,8 +44,10 @@ struct kv_live_hooks {
 	int (*before_files)(void *ctx, char *err, size_t errlen);
 	void *files_ctx;
 	/* the genesis written but not yet synced on return: the caller makes
-	 * it durable (kv_live_genesis_sync) while its agent is being prepared,
-	 * and lets the agent run only after */
+	 * it durable (kv_live_genesis_sync) while its agent is being prepared.
+	 * The session's cgroup is frozen until then, so nothing placed in it
+	 * runs before its genesis is on disk, whoever placed it; where it
+	 * cannot be frozen the genesis is synced before return */
 	bool defer_genesis_sync;
 };
 
@@ -52,7 +55,8 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 		  const struct kv_live_hooks *hooks, const struct kv_run_inputs *in,
 		  const struct kv_launch *l, char *const *argv, struct kv_live **out, char *err,
 		  size_t errlen);
-/* The genesis durable (see defer_genesis_sync); 0 at once when it is. */
+/* The genesis durable (see defer_genesis_sync), then the cgroup thawed;
+ * 0 at once when it is. On failure the cgroup stays frozen. */
 int kv_live_genesis_sync(struct kv_live *lv);
 /* Ends it: kills what is left in the cgroup, drains events, reads the
  * kernel's counters into SESSION_END (status = wait status, or -1 if the

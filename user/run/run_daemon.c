@@ -283,7 +283,12 @@ int kv_run_daemon(const struct kv_run_opts *o, struct kv_run_inputs *in, struct 
 			kv_run_session_tmp_remove(in);
 			return e == -EPERM ? KV_EXIT_RUN_FAILED : KV_EXIT_ENV;
 		}
+		/* a root client's agent is born in the session's frozen cgroup:
+		 * the daemon thaws it once the genesis is on disk */
+		l->watch_daemon = true;
+		l->daemon_fd = fd;
 		rc = kv_run_supervise(l, &rh, o->ask, &status);
+		l->watch_daemon = false;
 		if (l->cgroup_fd >= 0)
 			close(l->cgroup_fd);
 		if (l->landlock_fd >= 0)
