@@ -76,6 +76,8 @@ int kv_live_start(struct kv_runtime *rt, const char *agents_root, const char *wa
 	 * not its client's); unfrozen by kv_live_genesis_sync */
 	lv->genesis_frozen = hooks && hooks->defer_genesis_sync &&
 			     !kv_cgroup_freeze(lv->s.cgroup, 1);
+	if (lv->genesis_frozen)
+		kv_timing_mark("live: cgroup frozen");
 	kv_session_policy_defaults(&pol, in->profile_in.trust_mask, in->profile_in.depth);
 	kv_run_inputs_gate(in, &pol);
 	if (in->profile_in.strict_exec)
