@@ -6,6 +6,7 @@
  * engine's tables, so a slip in either shows. */
 #include <stdlib.h>
 #include "kvtest.h"
+#include "profile/syscalls.h"
 #include "profile/profile.h"
 
 #define REF_BIT 6
@@ -211,4 +212,22 @@ KV_TEST(bits_compose)
 		free_lines(&one);
 	}
 	free_lines(&all);
+}
+
+/* Every name in the table maps back to its number; others to -1. */
+KV_TEST(syscall_names_round_trip)
+{
+	int nr, named = 0;
+
+	for (nr = 0; nr < KV_SYSCALL_NR_MAX; nr++) {
+		if (!kv_syscall_name(nr))
+			continue;
+		named++;
+		if (!ASSERT_EQ(kv_syscall_nr(kv_syscall_name(nr)), nr, kv_syscall_name(nr)))
+			return;
+	}
+	ASSERT_GE(named, 360, "names");
+	ASSERT_EQ(kv_syscall_nr("no_such_call"), -1, "unknown");
+	ASSERT_EQ(kv_syscall_nr(""), -1, "empty");
+	ASSERT_EQ(kv_syscall_nr(NULL), -1, "NULL");
 }
