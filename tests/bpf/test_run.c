@@ -2,7 +2,10 @@
 /* `kavachos run` end to end: the agent's forbidden syscall and NOTIFY call
  * are refused by the kernel, the events reach the receipt chain, audit is
  * CLEAN; exit codes mean what the README says. */
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,4 +282,106 @@ KV_TEST(file_refusals_sealed)
 	ASSERT_HAS_SUBSTR(out, outside + strlen("/var/tmp/"), "the refused write's path sealed");
 	if (!lsm)
 		ASSERT_HAS_SUBSTR(out, "\"class\":\"none\"", "not counted as a violation");
+}
+
+/* An embedded run in the background, its output discarded: the agent
+ * sleeps until the test ends it. */
+static pid_t start_sleeping_run(const char *agents)
+{
+	char kv[PATH_MAX], sd[PATH_MAX + 16], cg[PATH_MAX + 16];
+	pid_t pid;
+	int null;
+
+	snprintf(kv, sizeof(kv), "%s/kavachos", kvtest_build_dir());
+	snprintf(sd, sizeof(sd), "--state-dir=%s/state", kvtest_tmpdir());
+	snprintf(cg, sizeof(cg), "--cgroup=%s", agents);
+	pid = fork();
+	if (pid == 0) {
+		null = open("/dev/null", O_RDWR);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(kv, kv, "run", "--no-default-net", sd, cg, "--", "/bin/sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The pin directory of the one session under agents, once its maps are
+ * pinned; false after ~20 s. */
+static bool session_pins(const char *agents, char *pins, size_t len)
+{
+	char sid[128];
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (kv_sh(sid, sizeof(sid), "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1", agents) == 0 &&
+		    sid[0]) {
+			sid[strcspn(sid, "\n")] = 0;
+			snprintf(pins, len, "%s/%s", KV_PIN_DIR_RUNS, sid);
+			if (kv_sh(NULL, 0, "test -e %s/kv_sessions", pins) == 0)
+				return true;
+		}
+		usleep(20000);
+	}
+	return false;
+}
+
+/* A run killed with SIGKILL cannot unpin its maps; the next run removes
+ * them (no loaded program uses them any more) and leaves a live run's. */
+KV_TEST(killed_run_pins_swept)
+{
+	const char *b = kvtest_build_dir(), *t = kvtest_tmpdir();
+	char root[PATH_MAX], live[PATH_MAX + 64], dead[PATH_MAX + 64], next[PATH_MAX + 64];
+	char live_pins[PATH_MAX], dead_pins[PATH_MAX];
+	static char out[1 << 16];
+	pid_t live_pid, dead_pid;
+	int i;
+
+	if (geteuid()) {
+		test__skip("needs root");
+		return;
+	}
+	if (!ASSERT_OK(kv_cgroup2_root(root, sizeof(root)), "cgroup2"))
+		return;
+	snprintf(live, sizeof(live), "%s/kavachos-test-live-%d", root, (int)getpid());
+	snprintf(dead, sizeof(dead), "%s/kavachos-test-dead-%d", root, (int)getpid());
+	snprintf(next, sizeof(next), "%s/kavachos-test-next-%d", root, (int)getpid());
+	live_pid = start_sleeping_run(live);
+	dead_pid = start_sleeping_run(dead);
+	if (!ASSERT_GE(live_pid, 1, "fork") || !ASSERT_GE(dead_pid, 1, "fork"))
+		goto out;
+	if (!ASSERT_TRUE(session_pins(live, live_pins, sizeof(live_pins)), "live run pinned") ||
+	    !ASSERT_TRUE(session_pins(dead, dead_pins, sizeof(dead_pins)), "killed run pinned"))
+		goto out;
+	kill(dead_pid, SIGKILL);
+	waitpid(dead_pid, NULL, 0);
+	dead_pid = 0;
+	ASSERT_OK(kv_sh(NULL, 0, "test -d %s", dead_pins), "a killed run leaves its pins");
+	ASSERT_EQ(kv_sh(out, sizeof(out), KV " run --no-default-net --state-dir=%s/state --cgroup=%s "
+			"-- /bin/true 2>&1", b, t, next), 0, "next run");
+	ASSERT_HAS_SUBSTR(out, "removed the pinned maps of", "the sweep says so");
+	ASSERT_NEQ(kv_sh(NULL, 0, "test -e %s", dead_pins), 0, "the killed run's pins removed");
+	ASSERT_OK(kv_sh(NULL, 0, "test -e %s/kv_sessions", live_pins), "the live run's pins kept");
+	kill(live_pid, SIGTERM);
+	waitpid(live_pid, NULL, 0);
+	live_pid = 0;
+	ASSERT_NEQ(kv_sh(NULL, 0, "test -e %s", live_pins), 0, "a run that ends unpins");
+out:
+	if (live_pid > 0) {
+		kill(live_pid, SIGKILL);
+		waitpid(live_pid, NULL, 0);
+	}
+	if (dead_pid > 0) {
+		kill(dead_pid, SIGKILL);
+		waitpid(dead_pid, NULL, 0);
+	}
+	/* what the killed run left: its agent (if its init did not take it
+	 * along) and its session cgroup */
+	for (i = 0; i < 3; i++) {
+		kv_sh(NULL, 0, "for c in %s/ks-* %s/ks-* %s/ks-*; do [ -e $c/cgroup.kill ] && "
+		      "echo 1 > $c/cgroup.kill; done 2>/dev/null; sleep 0.2; "
+		      "rmdir %s/ks-* %s/ks-* %s/ks-* 2>/dev/null; rmdir %s %s %s 2>/dev/null",
+		      live, dead, next, live, dead, next, live, dead, next);
+	}
+	kv_sh(NULL, 0, "rm -rf %s", dead_pins);
 }

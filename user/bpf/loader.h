@@ -44,6 +44,10 @@ int kv_bpf_pin(struct kv_bpf *b, const char *dir);
 /* Maps only (embedded `run`: inspectable, but detached when run ends). */
 int kv_bpf_pin_maps(struct kv_bpf *b, const char *dir);
 void kv_bpf_unpin_maps(struct kv_bpf *b, const char *dir);
+/* Removes the directories under parent whose pinned maps no loaded program
+ * uses any more (runs killed before they could unpin; user/bpf/sweep.c).
+ * How many were removed, or negative errno (then none is). */
+int kv_bpf_sweep_orphan_pins(const char *parent);
 /* Attached links, for the daemon's log. */
 int kv_bpf_link_count(const struct kv_bpf *b);
 /* prog fd by program name, or negative errno. */

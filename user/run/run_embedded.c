@@ -258,6 +258,20 @@ static void embedded_seal(void *ctx, struct json_object *fields)
 	kv_runtime_seal(em->rt, em->lv->s.cgid, "NOTIFY_DECISION", fields, 0);
 }
 
+/* Maps pinned by earlier runs that were killed (SIGKILL, a crash): no
+ * loaded program uses them any more, so they go (user/bpf/sweep.c). */
+static void sweep_pins(void)
+{
+	int n = kv_bpf_sweep_orphan_pins(KV_PIN_DIR_RUNS);
+
+	if (n > 0)
+		kv_info(FEAT, "removed the pinned maps of %d run%s that ended without removing them",
+			n, n == 1 ? "" : "s");
+	else if (n < 0)
+		kv_warn(FEAT, "cannot look for pins of ended runs under %s: %s", KV_PIN_DIR_RUNS,
+			strerror(-n));
+}
+
 int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struct kv_launch *l)
 {
 	const struct kv_features *f;
@@ -353,6 +367,7 @@ int kv_run_embedded(const struct kv_run_opts *o, struct kv_run_inputs *in, struc
 	l->resolv_conf = em.dns ? kv_dns_glue_resolv(em.dns) : NULL;
 	/* inspectable while it runs: profile show, bpftool map dump */
 	snprintf(pins, sizeof(pins), "%s/%s", KV_PIN_DIR_RUNS, em.lv->s.id);
+	sweep_pins();
 	if (mkdir(KV_PIN_DIR_RUNS, 0700) && errno != EEXIST)
 		pins[0] = 0;
 	else if (kv_bpf_pin_maps(kv_runtime_bpf(em.rt), pins))
