@@ -60,10 +60,12 @@ enum kv_lsm_name_kind {
  * so no decision depends on them. */
 #define KV_LSM_BLOOM_BITS 4096
 
-/* the names of one enum kv_lsm_name_kind (kv_lsm_nkey.name, folded) */
+#define KV_LSM_NBLOOM_BITS 512
+
+/* Bloom filter of the names of one enum kv_lsm_name_kind: the four words
+ * of kv_lsm_nkey.name (folded, NUL padded), two bits each */
 struct kv_lsm_nfilter {
-	__u64 lens;     /* bit n: a name of n bytes */
-	__u64 first[4]; /* bit c: a name beginning with byte c */
+	__u64 bits[KV_LSM_NBLOOM_BITS / 64];
 };
 
 struct kv_lsm_conf {
@@ -84,6 +86,17 @@ static inline __u64 kv_lsm_ihash(__u32 dev, __u64 ino)
 #define KV_LSM_IBIT1(h) ((__u32)((h) >> 52))
 #define KV_LSM_IBIT2(h) ((__u32)((h) >> 38) & (KV_LSM_BLOOM_BITS - 1))
 
+/* The same for a name's four words (little-endian, as the hooks load them). */
+static inline __u64 kv_lsm_nhash(__u64 w0, __u64 w1, __u64 w2, __u64 w3)
+{
+	__u64 h = w0 * 0x9e3779b97f4a7c15ULL + w1 * 0xc2b2ae3d27d4eb4fULL +
+		  w2 * 0x165667b19e3779f9ULL + w3 * 0xff51afd7ed558ccdULL;
+
+	return (h ^ (h >> 29)) * 0x94d049bb133111ebULL;
+}
+#define KV_LSM_NBIT1(h) ((__u32)((h) >> 55))
+#define KV_LSM_NBIT2(h) ((__u32)((h) >> 40) & (KV_LSM_NBLOOM_BITS - 1))
+
 struct kv_lsm_ikey {
 	__u64 session;
 	__u64 ino;
@@ -103,7 +116,7 @@ struct kv_lsm_nkey {
 	__u32 _pad;
 };
 
-_Static_assert(sizeof(struct kv_lsm_conf) == 16 + 3 * 40 + KV_LSM_BLOOM_BITS / 8, "kv_lsm_conf layout");
+_Static_assert(sizeof(struct kv_lsm_conf) == 16 + 3 * KV_LSM_NBLOOM_BITS / 8 + KV_LSM_BLOOM_BITS / 8, "kv_lsm_conf layout");
 _Static_assert(sizeof(struct kv_lsm_ikey) == 24, "kv_lsm_ikey layout");
 _Static_assert(sizeof(struct kv_lsm_ival) == 8, "kv_lsm_ival layout");
 _Static_assert(sizeof(struct kv_lsm_nkey) == 48, "kv_lsm_nkey layout");

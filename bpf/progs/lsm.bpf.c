@@ -399,17 +399,20 @@ static __always_inline int high_byte(__u64 m) /* m != 0 */
  * with NAME the name up to its first dot (a leading dot belongs to NAME);
  * "*.EXT" with EXT what follows its last dot. The hooks see the first and
  * the last KV_LSM_NAME_LEN - 1 bytes of a name: patterns fit in those. */
-/* The session's names of one kind may include one of len bytes starting
- * with c0: only then a lookup. */
-static __always_inline bool may_name(const struct kv_lsm_nfilter *f, __u32 len, __u8 c0)
+/* The session's names of one kind may include this one (its key words):
+ * only then a lookup. */
+static __always_inline bool may_name(const struct kv_lsm_nfilter *f, const __u64 *w)
 {
-	return (f->lens >> (len & 63)) & (f->first[(c0 >> 6) & 3] >> (c0 & 63)) & 1;
+	__u64 h = kv_lsm_nhash(w[0], w[1], w[2], w[3]);
+	__u32 b1 = KV_LSM_NBIT1(h), b2 = KV_LSM_NBIT2(h);
+
+	return (f->bits[b1 / 64] >> (b1 % 64)) & (f->bits[b2 / 64] >> (b2 % 64)) & 1;
 }
 
 static __always_inline bool name_secret(__u64 session, const struct kv_lsm_conf *c,
 					struct dentry *d)
 {
-	__u64 head[NAME_WORDS] = {}, tail[2 * NAME_WORDS] = {}, m;
+	__u64 head[NAME_WORDS] = {}, tail[2 * NAME_WORDS] = {}, w[NAME_WORDS], m;
 	struct kv_lsm_nkey k = { .session = session };
 	const unsigned char *name = d->d_name.name;
 	__u32 len = d->d_name.len, t, q, r;
@@ -433,43 +436,43 @@ static __always_inline bool name_secret(__u64 session, const struct kv_lsm_conf 
 		if (m)
 			last = 8 * i + high_byte(m);
 	}
-	/* head[0]'s low byte is the name's first (little-endian) */
-	if (len < KV_LSM_NAME_LEN && may_name(&c->names[0], len, (__u8)head[0])) {
+	if (len < KV_LSM_NAME_LEN && may_name(&c->names[0], head)) {
 		k.kind = KV_LSM_N_EXACT;
 		__builtin_memcpy(k.name, head, sizeof(k.name));
 		v = bpf_map_lookup_elem(&kv_lsm_names, &k);
 		if (v) /* an exact entry decides: secret, or a public exception */
 			return !(v->flags & KV_LSM_I_PUBLIC);
 	}
-	if (first > 0 && may_name(&c->names[1], first, (__u8)head[0])) {
-		k.kind = KV_LSM_N_PREFIX;
+	if (first > 0) {
 		for (i = 0; i < NAME_WORDS; i++) {
-			__u64 w = head[i];
-
+			w[i] = head[i];
 			if (8 * i >= first)
-				w = 0;
+				w[i] = 0;
 			else if (8 * i + 8 > first)
-				w &= (1ULL << (8 * (first - 8 * i))) - 1;
-			__builtin_memcpy(&k.name[8 * i], &w, 8);
+				w[i] &= (1ULL << (8 * (first - 8 * i))) - 1;
 		}
-		if (bpf_map_lookup_elem(&kv_lsm_names, &k))
-			return true;
+		if (may_name(&c->names[1], w)) {
+			k.kind = KV_LSM_N_PREFIX;
+			__builtin_memcpy(k.name, w, sizeof(k.name));
+			if (bpf_map_lookup_elem(&kv_lsm_names, &k))
+				return true;
+		}
 	}
 	/* EXT: the bytes after the last dot, up to the NUL (zeros follow it) */
 	if (last < 0 || last + 1 >= (int)t)
 		return false;
-	k.kind = KV_LSM_N_SUFFIX;
 	q = (__u32)(last + 1) >> 3;
 	r = (__u32)(last + 1) & 7;
 	for (i = 0; i < NAME_WORDS; i++) {
 		__u64 lo = tail[(q + i) & (2 * NAME_WORDS - 1)];
 		__u64 hi = tail[(q + i + 1) & (2 * NAME_WORDS - 1)];
-		__u64 w = r ? (lo >> (8 * r)) | (hi << (64 - 8 * r)) : lo;
 
-		__builtin_memcpy(&k.name[8 * i], &w, 8);
+		w[i] = r ? (lo >> (8 * r)) | (hi << (64 - 8 * r)) : lo;
 	}
-	if (!may_name(&c->names[2], t - last - 1, (__u8)k.name[0]))
+	if (!may_name(&c->names[2], w))
 		return false;
+	k.kind = KV_LSM_N_SUFFIX;
+	__builtin_memcpy(k.name, w, sizeof(k.name));
 	return bpf_map_lookup_elem(&kv_lsm_names, &k) != 0;
 }
 

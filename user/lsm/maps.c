@@ -63,6 +63,8 @@ void kv_lsm_policy_remove(const struct kv_bpf *b, uint64_t session)
 
 /* The pre-filters the hooks consult before a lookup (kv_lsm.h): every
  * entry written below is in them. */
+_Static_assert(sizeof(((struct kv_fname *)0)->name) == 4 * sizeof(uint64_t), "name words");
+
 static void conf_filters(struct kv_lsm_conf *c, const struct kv_files_policy *p)
 {
 	size_t i;
@@ -76,10 +78,12 @@ static void conf_filters(struct kv_lsm_conf *c, const struct kv_files_policy *p)
 	for (i = 0; i < p->n_names; i++) {
 		const struct kv_fname *n = &p->names[i];
 		struct kv_lsm_nfilter *f = &c->names[(n->kind - 1) % 3];
-		uint8_t c0 = (uint8_t)n->name[0];
+		uint64_t w[4], h;
 
-		f->lens |= 1ULL << (strnlen(n->name, sizeof(n->name)) % 64);
-		f->first[c0 / 64] |= 1ULL << (c0 % 64);
+		memcpy(w, n->name, sizeof(w)); /* the words the hooks hash */
+		h = kv_lsm_nhash(w[0], w[1], w[2], w[3]);
+		f->bits[KV_LSM_NBIT1(h) / 64] |= 1ULL << (KV_LSM_NBIT1(h) % 64);
+		f->bits[KV_LSM_NBIT2(h) / 64] |= 1ULL << (KV_LSM_NBIT2(h) % 64);
 	}
 }
 
