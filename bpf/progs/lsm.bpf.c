@@ -316,7 +316,8 @@ static __always_inline bool may_inode(const struct kv_lsm_conf *c, __u32 dev, __
 	return (c->inodes[b1 / 64] >> (b1 % 64)) & (c->inodes[b2 / 64] >> (b2 % 64)) & 1;
 }
 
-static long walk_step(__u32 i, struct walk_ctx *w)
+/* One level: d's flags, then up to its parent. 1 when the walk is over. */
+static __always_inline long walk_one(struct walk_ctx *w)
 {
 	struct dentry *d = w->d, *p;
 	struct kv_lsm_ival *v;
@@ -343,6 +344,15 @@ static long walk_step(__u32 i, struct walk_ctx *w)
 	return 0;
 }
 
+static long walk_step(__u32 i, struct walk_ctx *w)
+{
+	return walk_one(w);
+}
+
+/* Most paths are shallow: their first levels are walked inline, without
+ * bpf_loop's call per level; deeper ones go on in bpf_loop. */
+#define WALK_INLINE 6
+
 /* OR of the kv_lsm_inodes flags of d and its ancestors, plus WALK_ROOT when
  * the walk reached the filesystem's root (a deeper tree is judged as
  * unknown: refused). Stops early at a secret. */
@@ -350,10 +360,15 @@ static __always_inline __u32 chain_flags(__u64 session, const struct kv_lsm_conf
 					 struct dentry *d)
 {
 	struct walk_ctx w = { .d = d, .c = c };
+	int i;
 
 	w.k.session = session;
 	w.k.dev = d->d_sb->s_dev;
-	bpf_loop(KV_LSM_MAX_DEPTH, walk_step, &w, 0);
+#pragma unroll
+	for (i = 0; i < WALK_INLINE; i++)
+		if (walk_one(&w))
+			return w.acc;
+	bpf_loop(KV_LSM_MAX_DEPTH - WALK_INLINE, walk_step, &w, 0);
 	return w.acc;
 }
 
