@@ -60,13 +60,13 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* µs per open+close of the (page-cached) file */
-static double open_close(void)
+/* µs per open+close of the (page-cached) file, n times */
+static double open_close_n(long n)
 {
 	double t0 = now_s();
 	long i;
 
-	for (i = 0; i < open_iters; i++) {
+	for (i = 0; i < n; i++) {
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0) {
@@ -75,7 +75,12 @@ static double open_close(void)
 		}
 		close(fd);
 	}
-	return (now_s() - t0) / (double)open_iters * 1e6;
+	return (now_s() - t0) / (double)n * 1e6;
+}
+
+static double open_close(void)
+{
+	return open_close_n(open_iters);
 }
 
 /* µs per fork + exec /bin/true + wait */
@@ -139,6 +144,78 @@ static struct sample sample_in(const char *cgroup, const struct kv_landlock_plan
 	close(pfd[0]);
 	waitpid(pid, NULL, 0);
 	return s;
+}
+
+/* Emulation drifts over seconds, more than the effect measured: so a
+ * process in cgroup and one outside it take turns, PAIRS bursts of BURST
+ * open+close each, under the same programs; the median of the pairs'
+ * ratios (inside / outside) cancels the drift. */
+#define PAIRS 31
+#define BURST 2000
+
+static pid_t burst_worker(const char *cgroup, int cmd[2], int res[2])
+{
+	pid_t pid;
+	double us;
+	char c;
+
+	if (pipe(cmd) || pipe(res))
+		exit(1);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(cmd[1]);
+		close(res[0]);
+		if (cgroup && kv_cgroup_move(cgroup, getpid()))
+			_exit(1);
+		open_close_n(BURST); /* warm up */
+		while (read(cmd[0], &c, 1) == 1) {
+			us = open_close_n(BURST);
+			if (write(res[1], &us, sizeof(us)) != sizeof(us))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(cmd[0]);
+	close(res[1]);
+	return pid;
+}
+
+static double burst(int cmd, int res)
+{
+	double us;
+
+	if (write(cmd, "g", 1) != 1 || read(res, &us, sizeof(us)) != sizeof(us)) {
+		fprintf(stderr, "bench_lsm: a burst failed\n");
+		exit(1);
+	}
+	return us;
+}
+
+static double paired_ratio(const char *cgroup)
+{
+	int in_cmd[2], in_res[2], out_cmd[2], out_res[2], i;
+	pid_t a = burst_worker(cgroup, in_cmd, in_res), b = burst_worker(NULL, out_cmd, out_res);
+	double r[PAIRS], ti, to;
+
+	for (i = 0; i < PAIRS; i++) {
+		/* alternate who goes first: neither always follows the other */
+		if (i % 2) {
+			to = burst(out_cmd[1], out_res[0]);
+			ti = burst(in_cmd[1], in_res[0]);
+		} else {
+			ti = burst(in_cmd[1], in_res[0]);
+			to = burst(out_cmd[1], out_res[0]);
+		}
+		r[i] = ti / to;
+	}
+	close(in_cmd[1]);
+	close(out_cmd[1]);
+	close(in_res[0]);
+	close(out_res[0]);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	return median(r, PAIRS);
 }
 
 struct series {
@@ -285,7 +362,7 @@ static int bench_bpf_lsm(void)
 	struct kv_files_policy *p = policy();
 	struct kv_bpf *b;
 	char root[PATH_MAX], agents[PATH_MAX + 32], id[KV_SESSION_ID_LEN];
-	double bo, be;
+	double bo, be, pr_none, pr_all;
 	int i, cg, stats_fd, fl = 0;
 
 	if (kv_cgroup2_root(root, sizeof(root))) {
@@ -319,6 +396,11 @@ static int bench_bpf_lsm(void)
 		add(&in, sample_in(si.cgroup, NULL));
 		unload(b, &si);
 	}
+	/* inside vs outside in fine turns, without programs, then with all */
+	pr_none = paired_ratio(si.cgroup);
+	b = load(&si, cg, true, p);
+	pr_all = paired_ratio(si.cgroup);
+	unload(b, &si);
 	/* the kernel's per-run cost, in a pass of its own: bpf_stats adds two
 	 * clock reads per run that the wall-clock rows must not carry */
 	b = load(&si, cg, true, p);
@@ -360,6 +442,10 @@ static int bench_bpf_lsm(void)
 	printf("  lsm.bpf.c alone, outside: open+close x%.3f, fork+exec x%.3f (vs other objects)\n",
 	       median(out.open, out.n) / median(others.open, others.n),
 	       median(out.exec, out.n) / median(others.exec, others.n));
+	printf("  in turns (%d pairs of %d open+close, median ratio inside / outside the session's "
+	       "cgroup): no program x%.3f, all objects x%.3f -> a session's open+close pays x%.3f "
+	       "over an outside process's\n",
+	       PAIRS, BURST, pr_none, pr_all, pr_all / pr_none);
 	print_hook_delta("outside", h0, h1, NH);
 	print_hook_delta("inside", h1, h2, NH);
 	if (h1[0].cnt > h0[0].cnt && h2[0].cnt > h1[0].cnt)
