@@ -12,6 +12,10 @@
  *     it (as kavachos run loads them) where BPF-LSM works, plus the
  *     kernel's own per-invocation cost of each hook (BPF_ENABLE_STATS
  *     run_time_ns / run_cnt),
+ *   - a process in the session's cgroup and one outside in fine turns
+ *     (bursts, median of the pairs' ratios), without and with every
+ *     object: emulation drifts more between rows than the effect measured,
+ *     and turns cancel that,
  *   - on kernels without BPF-LSM: the Landlock ruleset the fallback
  *     applies, for a process that restricted itself.
  * Every ratio is against the no-program cost measured in this run.
