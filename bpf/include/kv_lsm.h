@@ -58,9 +58,8 @@ enum kv_lsm_name_kind {
  * looks an ancestor or a name up only when its filter says an entry may
  * exist. A false positive costs one lookup; there are no false negatives,
  * so no decision depends on them. */
-#define KV_LSM_BLOOM_BITS 4096
-
-#define KV_LSM_NBLOOM_BITS 512
+#define KV_LSM_BLOOM_BITS 4096 /* inodes */
+#define KV_LSM_NBLOOM_BITS 512 /* names, per kind */
 
 /* Bloom filter of the names of one enum kv_lsm_name_kind: the four words
  * of kv_lsm_nkey.name (folded, NUL padded), two bits each */
@@ -116,7 +115,8 @@ struct kv_lsm_nkey {
 	__u32 _pad;
 };
 
-_Static_assert(sizeof(struct kv_lsm_conf) == 16 + 3 * KV_LSM_NBLOOM_BITS / 8 + KV_LSM_BLOOM_BITS / 8, "kv_lsm_conf layout");
+_Static_assert(sizeof(struct kv_lsm_conf) == 16 + 3 * KV_LSM_NBLOOM_BITS / 8 + KV_LSM_BLOOM_BITS / 8,
+	       "kv_lsm_conf layout");
 _Static_assert(sizeof(struct kv_lsm_ikey) == 24, "kv_lsm_ikey layout");
 _Static_assert(sizeof(struct kv_lsm_ival) == 8, "kv_lsm_ival layout");
 _Static_assert(sizeof(struct kv_lsm_nkey) == 48, "kv_lsm_nkey layout");

@@ -409,11 +409,6 @@ static __always_inline int high_byte(__u64 m) /* m != 0 */
 	return (int)((((m & ~(m >> 8)) >> 7) * BYTE_INDEX) >> 56);
 }
 
-/* The final name against the session's patterns, ASCII case folded:
- * exact (which may also exempt a name: "cacert.pem" is public); "NAME.*"
- * with NAME the name up to its first dot (a leading dot belongs to NAME);
- * "*.EXT" with EXT what follows its last dot. The hooks see the first and
- * the last KV_LSM_NAME_LEN - 1 bytes of a name: patterns fit in those. */
 /* The session's names of one kind may include this one (its key words):
  * only then a lookup. */
 static __always_inline bool may_name(const struct kv_lsm_nfilter *f, const __u64 *w)
@@ -424,6 +419,11 @@ static __always_inline bool may_name(const struct kv_lsm_nfilter *f, const __u64
 	return (f->bits[b1 / 64] >> (b1 % 64)) & (f->bits[b2 / 64] >> (b2 % 64)) & 1;
 }
 
+/* The final name against the session's patterns, ASCII case folded:
+ * exact (which may also exempt a name: "cacert.pem" is public); "NAME.*"
+ * with NAME the name up to its first dot (a leading dot belongs to NAME);
+ * "*.EXT" with EXT what follows its last dot. The hooks see the first and
+ * the last KV_LSM_NAME_LEN - 1 bytes of a name: patterns fit in those. */
 static __always_inline bool name_secret(__u64 session, const struct kv_lsm_conf *c,
 					struct dentry *d)
 {
