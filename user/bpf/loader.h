@@ -48,6 +48,9 @@ void kv_bpf_unpin_maps(struct kv_bpf *b, const char *dir);
  * uses any more (runs killed before they could unpin; user/bpf/sweep.c).
  * How many were removed, or negative errno (then none is). */
 int kv_bpf_sweep_orphan_pins(const char *parent);
+/* Removes what kavachos pins in dir (kv_* maps, link_* links), then dir
+ * if that left it empty. 0, or the first failure's negative errno. */
+int kv_bpf_remove_pins(const char *dir);
 /* Attached links, for the daemon's log. */
 int kv_bpf_link_count(const struct kv_bpf *b);
 /* prog fd by program name, or negative errno. */

@@ -138,21 +138,26 @@ static int orphaned(const char *dir, const struct idset *s)
 	return r && maps;
 }
 
-static void remove_dir(const char *dir)
+int kv_bpf_remove_pins(const char *dir)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d = opendir(dir);
+	int e = 0;
 
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		/* only what kavachos pins: kv_* maps and link_* links */
+		if (strncmp(de->d_name, "kv_", 3) && strncmp(de->d_name, "link_", 5))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unlink(path);
+		if (unlink(path) && errno != ENOENT && !e)
+			e = -errno;
 	}
-	if (d)
-		closedir(d);
+	closedir(d);
 	rmdir(dir);
+	return e;
 }
 
 int kv_bpf_sweep_orphan_pins(const char *parent)
@@ -172,7 +177,7 @@ int kv_bpf_sweep_orphan_pins(const char *parent)
 			continue;
 		snprintf(dir, sizeof(dir), "%s/%s", parent, de->d_name);
 		if (orphaned(dir, &s) == 1) {
-			remove_dir(dir);
+			kv_bpf_remove_pins(dir);
 			n++;
 		}
 	}

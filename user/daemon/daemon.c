@@ -51,13 +51,10 @@ static bool has_pins(const char *dir)
 
 static void remove_pins(const char *dir)
 {
-	char cmd[PATH_MAX + 32];
+	int e = kv_bpf_remove_pins(dir);
 
-	/* only files we pinned: kv_* maps and link_* links */
-	snprintf(cmd, sizeof(cmd), "rm -f '%s'/kv_* '%s'/link_*", dir, dir);
-	if (system(cmd))
-		kv_warn(FEAT, "could not remove all pins in %s", dir);
-	rmdir(dir);
+	if (e)
+		kv_warn(FEAT, "could not remove all pins in %s: %s", dir, strerror(-e));
 }
 
 static int load_runtime(struct kv_daemon_opts *o, const char *agents, struct kv_runtime **rt)
