@@ -87,6 +87,15 @@ KV_TEST(exit_codes)
 	}
 }
 
+/* The id of the (one) session under agents, once it exists. */
+static bool session_in(const char *agents, char *sid, size_t len)
+{
+	if (kv_sh(sid, len, "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1", agents))
+		sid[0] = 0;
+	sid[strcspn(sid, "\n")] = 0;
+	return sid[0] != 0;
+}
+
 /* LOCKED freezes the session's cgroup; `kavachos release` (root, with a
  * reason) thaws it, the agent completes, and the chain has it all. */
 KV_TEST(lock_freezes_release_thaws)
@@ -114,10 +123,7 @@ KV_TEST(lock_freezes_release_thaws)
 	/* wait for the freeze: the session's cgroup says frozen 1 */
 	for (i = 0; i < 500 && !frozen; i++) {
 		usleep(20000);
-		if (!sid[0] && kv_sh(sid, sizeof(sid), "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1",
-				  agents) == 0)
-			sid[strcspn(sid, "\n")] = 0;
-		if (sid[0]) {
+		if (sid[0] || session_in(agents, sid, sizeof(sid))) {
 			snprintf(cg, sizeof(cg), "%s/%s", agents, sid);
 			frozen = kv_cgroup_frozen(cg) == 1;
 		}
@@ -314,9 +320,7 @@ static bool session_pins(const char *agents, char *pins, size_t len)
 	int i;
 
 	for (i = 0; i < 1000; i++) {
-		if (kv_sh(sid, sizeof(sid), "ls %s 2>/dev/null | grep -o '^ks-.*' | head -1", agents) == 0 &&
-		    sid[0]) {
-			sid[strcspn(sid, "\n")] = 0;
+		if (session_in(agents, sid, sizeof(sid))) {
 			snprintf(pins, len, "%s/%s", KV_PIN_DIR_RUNS, sid);
 			if (kv_sh(NULL, 0, "test -e %s/kv_sessions", pins) == 0)
 				return true;
@@ -357,6 +361,13 @@ KV_TEST(killed_run_pins_swept)
 	waitpid(dead_pid, NULL, 0);
 	dead_pid = 0;
 	ASSERT_OK(kv_sh(NULL, 0, "test -d %s", dead_pins), "a killed run leaves its pins");
+	/* the kernel releases a dead process's links and programs a moment
+	 * after it is reaped (deferred work); until then its maps are in use
+	 * and the sweep rightly leaves them */
+	ASSERT_OK(kv_sh(NULL, 0, "id=$(bpftool map show pinned %s/kv_sessions | cut -d: -f1 | head -1); "
+			"for i in $(seq 250); do bpftool prog show | grep -Eq \"map_ids.*\\b$id\\b\" || "
+			"exit 0; sleep 0.02; done; exit 1", dead_pins),
+		  "the killed run's programs released");
 	ASSERT_EQ(kv_sh(out, sizeof(out), KV " run --no-default-net --state-dir=%s/state --cgroup=%s "
 			"-- /bin/true 2>&1", b, t, next), 0, "next run");
 	ASSERT_HAS_SUBSTR(out, "removed the pinned maps of", "the sweep says so");
