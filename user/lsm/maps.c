@@ -61,10 +61,10 @@ void kv_lsm_policy_remove(const struct kv_bpf *b, uint64_t session)
 	delete_session_keys(f.names, sizeof(struct kv_lsm_nkey), session);
 }
 
-/* The pre-filters the hooks consult before a lookup (kv_lsm.h): every
- * entry written below is in them. */
 _Static_assert(sizeof(((struct kv_fname *)0)->name) == 4 * sizeof(uint64_t), "name words");
 
+/* The pre-filters the hooks consult before a lookup (kv_lsm.h): every
+ * entry written below is in them. */
 static void conf_filters(struct kv_lsm_conf *c, const struct kv_files_policy *p)
 {
 	size_t i;
